@@ -1,0 +1,5 @@
+"""`python -m pipeline run ...` does what `newsbeam run ...` does."""
+
+from pipeline.cli import main
+
+raise SystemExit(main())

