@@ -7,7 +7,6 @@ transform-name mapping.
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import apache_beam as beam
 
@@ -50,14 +49,15 @@ def build(
     entries = read[MAIN]
     if seen_path:
         entries = entries | "DropSeenEntries" >> DropSeenEntries(seen_path, config.dedup_ttl_s)
-    # A bounded run's state ends with the run, so it needs no expiry timers (the
-    # FnApiRunner would otherwise wait for timers set weeks ahead).
-    ttl_s = config.dedup_ttl_s if config.streaming else math.inf
-    unique = entries | "DeduplicateUrls" >> DeduplicateUrls(config.dedup_settle_s, ttl_s)
+    # A bounded run judges duplicates once its input has ended (settle None); only a
+    # streaming run settles for a few seconds and keeps state for the time-to-live.
+    settle_s = config.dedup_settle_s if config.streaming else None
+    ttl_s = config.dedup_ttl_s
+    unique = entries | "DeduplicateUrls" >> DeduplicateUrls(settle_s, ttl_s)
     fetched = unique[MAIN] | "FetchArticles" >> FetchArticles(article_http, config.obey_robots)
     extracted = fetched[MAIN] | "ExtractArticles" >> ExtractArticles()
     distinct = extracted[MAIN] | "DeduplicateArticles" >> DeduplicateArticles(
-        config.near_duplicate_distance, config.dedup_settle_s, ttl_s
+        config.near_duplicate_distance, settle_s, ttl_s
     )
     languages = distinct[MAIN] | "DetectLanguage" >> DetectLanguage()
     tagged = languages[MAIN] | "TagEntities" >> TagEntities()

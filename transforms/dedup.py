@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -41,19 +40,22 @@ class SettleThenJudgeFn(beam.DoFn):  # type: ignore[misc]
     """Per key: buffer, then judge in order against kept originals; originals expire.
 
     Input `(key, item)`; output `(item, verdict)` for every item, exactly once.
+    `settle_s=None` is for bounded runs: judging waits for the end of the input (an
+    event-time timer at the window's end) and nothing needs to expire.
     """
 
     PENDING = BagStateSpec("pending", PickleCoder())
     KEPT = BagStateSpec("kept", PickleCoder())  # (item, expires_at) of originals
     ARMED = ReadModifyWriteStateSpec("armed", PickleCoder())
     SETTLE = TimerSpec("settle", TimeDomain.REAL_TIME)
+    AT_END = TimerSpec("at_end", TimeDomain.WATERMARK)
     EXPIRE = TimerSpec("expire", TimeDomain.REAL_TIME)
 
     def __init__(
         self,
         judge: Callable[[Any, list[Any]], Verdict],
         order_key: Callable[[Any], Any],
-        settle_s: float,
+        settle_s: float | None,
         ttl_s: float,
     ) -> None:
         super().__init__()
@@ -65,22 +67,43 @@ class SettleThenJudgeFn(beam.DoFn):  # type: ignore[misc]
     def process(
         self,
         element: tuple[str, Any],
+        window: Any = beam.DoFn.WindowParam,
         pending: Any = beam.DoFn.StateParam(PENDING),
         armed: Any = beam.DoFn.StateParam(ARMED),
         settle: Any = beam.DoFn.TimerParam(SETTLE),
+        at_end: Any = beam.DoFn.TimerParam(AT_END),
     ) -> None:
         pending.add(element[1])
-        if not armed.read():
+        if armed.read():
+            return
+        armed.write(True)
+        if self._settle_s is None:
+            at_end.set(window.max_timestamp())
+        else:
             settle.set(time.time() + self._settle_s)
-            armed.write(True)
 
     @on_timer(SETTLE)
-    def _judge_pending(
+    def _settled(
         self,
         pending: Any = beam.DoFn.StateParam(PENDING),
         kept_state: Any = beam.DoFn.StateParam(KEPT),
         armed: Any = beam.DoFn.StateParam(ARMED),
         expire: Any = beam.DoFn.TimerParam(EXPIRE),
+    ) -> Iterator[tuple[Any, Verdict]]:
+        yield from self._judge_pending(pending, kept_state, armed, expire)
+
+    @on_timer(AT_END)
+    def _input_ended(
+        self,
+        pending: Any = beam.DoFn.StateParam(PENDING),
+        kept_state: Any = beam.DoFn.StateParam(KEPT),
+        armed: Any = beam.DoFn.StateParam(ARMED),
+        expire: Any = beam.DoFn.TimerParam(EXPIRE),
+    ) -> Iterator[tuple[Any, Verdict]]:
+        yield from self._judge_pending(pending, kept_state, armed, expire)
+
+    def _judge_pending(
+        self, pending: Any, kept_state: Any, armed: Any, expire: Any
     ) -> Iterator[tuple[Any, Verdict]]:
         now = time.time()
         items = sorted(pending.read(), key=self._order_key)
@@ -92,7 +115,8 @@ class SettleThenJudgeFn(beam.DoFn):  # type: ignore[misc]
             if verdict.duplicate_of_id is None:
                 kept.append((item, now + self._ttl_s))
             yield item, verdict
-        self._rewrite(kept_state, kept, expire)
+        if self._settle_s is not None:  # bounded runs keep nothing beyond their input
+            self._rewrite(kept_state, kept, expire)
 
     @on_timer(EXPIRE)
     def _expire(
@@ -108,7 +132,7 @@ class SettleThenJudgeFn(beam.DoFn):  # type: ignore[misc]
         kept_state.clear()
         for pair in kept:
             kept_state.add(pair)
-        if kept and math.isfinite(kept[0][1]):
+        if kept:
             expire.set(min(until for _, until in kept))
 
 
@@ -155,7 +179,7 @@ class _SplitUrlVerdictFn(beam.DoFn):  # type: ignore[misc]
 class DeduplicateUrls(beam.PTransform):  # type: ignore[misc]
     """Feed entries -> one entry per canonical URL (main) and `duplicate` records."""
 
-    def __init__(self, settle_s: float, ttl_s: float) -> None:
+    def __init__(self, settle_s: float | None, ttl_s: float) -> None:
         super().__init__()
         self._settle_s = settle_s
         self._ttl_s = ttl_s
@@ -212,34 +236,42 @@ class _ResolveArticleFn(beam.DoFn):  # type: ignore[misc]
 
     PARTS = BagStateSpec("parts", PickleCoder())
     GUARD = TimerSpec("guard", TimeDomain.REAL_TIME)
+    GUARD_AT_END = TimerSpec("guard_at_end", TimeDomain.WATERMARK)
 
-    def __init__(self, guard_s: float) -> None:
+    def __init__(self, guard_s: float | None) -> None:
         super().__init__()
-        self._guard_s = guard_s
+        self._guard_s = guard_s  # None: bounded run, the guard fires at the input's end
 
     def process(
         self,
         element: tuple[str, tuple[str, Any]],
+        window: Any = beam.DoFn.WindowParam,
         parts: Any = beam.DoFn.StateParam(PARTS),
         guard: Any = beam.DoFn.TimerParam(GUARD),
+        guard_at_end: Any = beam.DoFn.TimerParam(GUARD_AT_END),
     ) -> Iterator[Any]:
         parts.add(element[1])
         collected = list(parts.read())
         articles = [p for kind, p in collected if kind == _ARTICLE]
         verdicts = [p for kind, p in collected if kind == _VERDICT]
-        if not articles:
+        if articles and len(verdicts) >= articles[0][1]:
+            parts.clear()
+            yield from _emit(articles[0][0], dedup.resolve(verdicts))
+        elif self._guard_s is None:
+            guard_at_end.set(window.max_timestamp())
+        else:
             guard.set(time.time() + self._guard_s)
-            return
-        article, expected = articles[0]
-        if len(verdicts) < expected:
-            guard.set(time.time() + self._guard_s)
-            return
-        parts.clear()
-        guard.clear()
-        yield from _emit(article, dedup.resolve(verdicts))
+
+    @on_timer(GUARD_AT_END)
+    def _input_ended(self, parts: Any = beam.DoFn.StateParam(PARTS)) -> Iterator[Any]:
+        yield from self._give_up(parts)
 
     @on_timer(GUARD)
-    def _give_up(self, parts: Any = beam.DoFn.StateParam(PARTS)) -> Iterator[Any]:
+    def _guard_expired(self, parts: Any = beam.DoFn.StateParam(PARTS)) -> Iterator[Any]:
+        yield from self._give_up(parts)
+
+    @staticmethod
+    def _give_up(parts: Any) -> Iterator[Any]:
         # A verdict never came (a lost bucket element): keep the article rather than lose it.
         collected = list(parts.read())
         parts.clear()
@@ -275,7 +307,7 @@ def _emit(article: Article, verdict: Verdict) -> Iterator[Any]:
 class DeduplicateArticles(beam.PTransform):  # type: ignore[misc]
     """Articles -> unique articles (main) and exact/near `duplicate` records."""
 
-    def __init__(self, max_distance: int, settle_s: float, ttl_s: float) -> None:
+    def __init__(self, max_distance: int, settle_s: float | None, ttl_s: float) -> None:
         super().__init__()
         self._max_distance = max_distance
         self._settle_s = settle_s
@@ -286,6 +318,7 @@ class DeduplicateArticles(beam.PTransform):  # type: ignore[misc]
             "probes", main=_ARTICLE
         )
         judge = functools.partial(_judge_content, max_distance=self._max_distance)
+        guard_s = None if self._settle_s is None else self._settle_s + 600
         verdicts = (
             probed["probes"]
             | "JudgeInBucket"
@@ -296,7 +329,7 @@ class DeduplicateArticles(beam.PTransform):  # type: ignore[misc]
             (probed[_ARTICLE], verdicts)
             | "JoinVerdicts" >> beam.Flatten()
             | "ResolveDuplicates"
-            >> beam.ParDo(_ResolveArticleFn(guard_s=self._settle_s + 600)).with_outputs(
+            >> beam.ParDo(_ResolveArticleFn(guard_s=guard_s)).with_outputs(
                 DUPLICATE, main=MAIN
             )
         )

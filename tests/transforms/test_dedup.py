@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 
 import apache_beam as beam
 from apache_beam.testing.test_pipeline import TestPipeline
@@ -32,7 +31,7 @@ def test_url_variants_fetch_once_and_earliest_wins() -> None:
         entry("https://a.example/s/2"),
     ]
     with TestPipeline(runner="FnApiRunner") as p:
-        out = p | beam.Create(entries) | DeduplicateUrls(settle_s=0.1, ttl_s=math.inf)
+        out = p | beam.Create(entries) | DeduplicateUrls(settle_s=None, ttl_s=60)
         assert_that(
             out[MAIN] | "Urls" >> beam.Map(lambda e: e.entry_url),
             equal_to(["https://a.example/s/1#comments", "https://a.example/s/2"]),
@@ -62,7 +61,7 @@ def test_exact_and_near_copies_point_to_the_earliest() -> None:
     ]
     # Arrival order must not matter in a batch: feed them latest first.
     with TestPipeline(runner="FnApiRunner") as p:
-        out = p | beam.Create(list(reversed(records))) | DeduplicateArticles(12, 0.1, math.inf)
+        out = p | beam.Create(list(reversed(records))) | DeduplicateArticles(12, None, 60)
         assert_that(
             out[MAIN] | "Kept" >> beam.Map(lambda a: (a.url, len(a.fingerprint))),
             equal_to(

@@ -204,7 +204,9 @@ _HONORIFICS_RAW = (
 )
 # Not titles here: "King", "Queen", "Prince", "Pope", "Saint" and the like go with a first
 # name ("King Charles"), and dropping them would let "Charles Darwin" claim the king.
-_NAME_SUFFIXES_RAW = ("jr", "sr")
+# Generation suffixes ("Jr.", "II", "III" fold to "i"): "Donald Trump Jr." is not "Donald
+# Trump", so a name with one only absorbs shorter names that carry it too.
+_GENERATION_RAW = ("jr", "sr", "ii", "iii", "iv")
 
 _FOLD_EXTRA = str.maketrans(
     {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i"}
@@ -230,19 +232,17 @@ def _fold_token(token: str) -> str:
 
 
 _HONORIFICS = frozenset(_fold_token(w) for w in _HONORIFICS_RAW.split())
-_NAME_SUFFIXES = frozenset(_fold_token(w) for w in _NAME_SUFFIXES_RAW)
+_GENERATIONS = frozenset(_fold_token(w) for w in _GENERATION_RAW)
 
 
 def _name_tokens(text: str, label: str) -> tuple[str, ...]:
-    """Folded tokens used to compare mentions; for persons without titles and "Jr"/"Sr"."""
+    """Folded tokens used to compare mentions; for persons without leading titles."""
     tokens = [t for t in (_fold_token(w) for w in text.split()) if t]
     if label == "PER":
         i = 0
         while i < len(tokens) - 1 and tokens[i] in _HONORIFICS:
             i += 1
         tokens = tokens[i:]
-        while len(tokens) > 1 and tokens[-1] in _NAME_SUFFIXES:
-            tokens.pop()
     if not tokens:  # nothing alphanumeric: fall back to the raw text
         return (text.casefold(),)
     return tuple(tokens)
@@ -289,12 +289,13 @@ def merge_mentions(mentions: Sequence[Mention]) -> list[Entity]:
        persons) are one entity whatever spaCy labelled each of them ("Sergei Lavrov" and
        "Sergey Lavrov"; "Georgia" tagged PER once and LOC twice).
     2. Spelling variants of the same label and token count whose folded forms have a
-       difflib ratio >= `FUZZY_RATIO` are merged (conservatively: same first letter per
-       token, at least 6 characters, neither a prefix of the other, so "Niger"/"Nigeria" or
-       "Ivanov"/"Ivanova" stay apart).
+       difflib ratio >= `FUZZY_RATIO` are merged ("Abdel Fattah el-Sisi"/"al-Sisi";
+       conservatively: same first letter, at least 6 characters, neither a prefix of the
+       other, so "Niger"/"Nigeria" or "Ivanov"/"Ivanova" stay apart).
     3. A person mention whose name tokens are a strict subset of those of exactly one longer
        person name ("Lavrov", "Mr Lavrov", "Sergei" -> "Sergei Lavrov") joins it; with two
-       candidates ("Clinton": "Bill Clinton", "Hillary Clinton") it stays on its own.
+       candidates ("Clinton": "Bill Clinton", "Hillary Clinton") it stays on its own. A
+       name with "Jr."/"II" takes only names that have it too.
 
     Each entity gets its majority label (ties: the label mentioned first); `canonical` is the
     most frequent surface form, preferring forms not in all capitals and full names (two or
@@ -333,10 +334,10 @@ def merge_mentions(mentions: Sequence[Mention]) -> list[Entity]:
 
 def _merge_spelling_variants(groups: list[_Group]) -> None:
     """Step 2 of `merge_mentions` (groups are in first-mention order; merges in place)."""
-    buckets: dict[tuple[str, tuple[str, ...]], list[_Group]] = defaultdict(list)
+    buckets: dict[tuple[str, int, str], list[_Group]] = defaultdict(list)
     for g in groups:
         form = min(g.forms)
-        buckets[(g.label(), tuple(t[0] for t in form))].append(g)
+        buckets[(g.label(), len(form), form[0][0])].append(g)
     for bucket in buckets.values():
         for i, a in enumerate(bucket):
             if not a.mentions:
@@ -359,18 +360,15 @@ def _similar(a: str, b: str) -> bool:
 
 
 def _merge_partial_person_names(groups: list[_Group]) -> None:
-    """Step 3 of `merge_mentions` (merges in place, longest names first)."""
+    """Step 3 of `merge_mentions` (merges in place, longest names first).
+
+    A group that has absorbed others carries their forms, so "Lavrov" still finds "Sergei
+    Viktorovich Lavrov" after "Sergei Lavrov" has joined it, and counts it once.
+    """
 
     def person_like(g: _Group) -> bool:
         n_per = sum(1 for m in g.mentions if m.label == "PER")
         return 2 * n_per >= len(g.mentions)  # at least as many PER as other labels
-
-    root: dict[int, _Group] = {}  # id(group) -> group it was merged into
-
-    def find(g: _Group) -> _Group:
-        while id(g) in root:
-            g = root[id(g)]
-        return g
 
     order = sorted(
         (g for g in groups if person_like(g)), key=lambda g: (-g.size(), g.first, g.key())
@@ -379,18 +377,23 @@ def _merge_partial_person_names(groups: list[_Group]) -> None:
         if not short.mentions:
             continue
         short_sets = [frozenset(f) for f in short.forms]
-        targets: dict[int, _Group] = {}
-        for full in groups:
-            if full is short or not full.mentions or full.size() <= short.size():
-                continue
-            if any(s < frozenset(f) for s in short_sets for f in full.forms):
-                target = find(full)
-                if target is not short and target.label() == "PER":
-                    targets[id(target)] = target
+        targets = [
+            full
+            for full in groups
+            if full is not short
+            and full.mentions
+            and full.size() > short.size()
+            and full.label() == "PER"
+            and any(_part_of_name(s, f) for s in short_sets for f in full.forms)
+        ]
         if len(targets) == 1:  # exactly one full name contains it
-            (target,) = targets.values()
-            target.absorb(short)
-            root[id(short)] = target
+            targets[0].absorb(short)
+
+
+def _part_of_name(part: frozenset[str], name: tuple[str, ...]) -> bool:
+    """Whether name tokens `part` are a strict subset of `name`, generation suffix included."""
+    whole = frozenset(name)
+    return part < whole and (whole & _GENERATIONS) <= part
 
 
 def _to_entity(group: _Group) -> Entity:

@@ -44,12 +44,15 @@ __all__ = [
     "ExtractionError",
     "clean_paragraph",
     "clean_text",
+    "clean_title",
+    "drop_leading_byline",
     "drop_leading_title",
     "drop_residue",
     "drop_trailing_residue",
     "extract_article",
     "html_to_text",
     "is_ad_marker",
+    "is_byline",
     "is_share_residue",
     "is_trailing_residue",
     "normalize_text",
@@ -261,22 +264,33 @@ def is_ad_marker(paragraph: str) -> bool:
     return _key(_unlisted(paragraph)) in _AD_MARKERS
 
 
+_SECOND_LEVEL_LABELS: Final = frozenset({"co", "com", "org", "net", "gov", "ac", "edu", "ne", "or"})
+
+
 def site_keys(*names: str | None, url: str | None = None) -> frozenset[str]:
     """Comparison keys under which a line or byline counts as the outlet's own name.
 
     From each given name: the whole name, the part before a comma ("DER SPIEGEL,
-    Hamburg, Germany") and both without a leading "The"; from the URL: the host without
-    "www." and its first label ("financialpost.com", "financialpost").
+    Hamburg, Germany") or a parenthesis ("Deutsche Welle (www.dw.com)"), each also
+    without a leading "The"; from the URL: the host without "www." and the label before
+    the public suffix ("www1.wdr.de" -> "wdr.de", "wdr"; "news.bbc.co.uk" -> "bbc").
     """
     raw: list[str] = [n for n in names if n]
     if url:
-        host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
-        if host:
-            raw.append(host)
-            raw.append(host.split(".")[0])
+        host = (urlsplit(url).hostname or "").lower()
+        labels = [label for label in host.split(".") if label]
+        if labels and re.fullmatch(r"www\d*", labels[0]):
+            labels = labels[1:]
+        if labels:
+            raw.append(".".join(labels))
+            labels = labels[:-1]  # the top-level domain
+            if len(labels) > 1 and labels[-1] in _SECOND_LEVEL_LABELS:
+                labels = labels[:-1]
+            if labels:
+                raw.append(labels[-1])
     keys: set[str] = set()
     for name in raw:
-        for variant in (name, name.split(",")[0]):
+        for variant in (name, name.split(",")[0], name.split("(")[0]):
             stripped = variant.strip().lstrip("@")
             for candidate in (stripped, re.sub(r"^the\s+", "", stripped, flags=re.IGNORECASE)):
                 key = _key(candidate)
@@ -373,9 +387,40 @@ def drop_leading_title(paragraphs: Sequence[str], title: str | None) -> list[str
     return paras
 
 
+_BYLINE_RE: Final = re.compile(r"^(?:by|von|par|por|door|av|af)\s+(.+)$", re.IGNORECASE)
+_NAME_JOINERS: Final = frozenset({"and", "und", "et", "y", "e", "og", "och", "en", "&", ","})
+_MAX_BYLINE_WORDS: Final = 10
+
+
+def is_byline(paragraph: str) -> bool:
+    """A "By Jane Doe and John Roe" line: after the "By", only capitalised names."""
+    match = _BYLINE_RE.match(paragraph.strip())
+    if not match or word_count(paragraph) > _MAX_BYLINE_WORDS or paragraph[-1] in ".!?":
+        return False
+    words = match.group(1).replace(",", " , ").split()
+    return all(w.casefold() in _NAME_JOINERS or w[0].isupper() for w in words)
+
+
+def drop_leading_byline(paragraphs: Sequence[str]) -> list[str]:
+    """Drop a byline ("By Jane Doe") in the first two paragraphs."""
+    paras = list(paragraphs)
+    for i, para in enumerate(paras[:2]):
+        if is_byline(para):
+            return paras[:i] + paras[i + 1 :]
+    return paras
+
+
+# The "|---|---|" line trafilatura puts under a table's header row.
+_TABLE_RULE_RE: Final = re.compile(r"^\|?(?:\s*:?-{3,}:?\s*\|)+\s*(?::?-{3,}:?)?\s*$")
+
+
 def drop_residue(paragraphs: Iterable[str]) -> list[str]:
-    """Drop share-button rows and ad labels wherever they are."""
-    return [p for p in paragraphs if not (is_share_residue(p) or is_ad_marker(p))]
+    """Drop share-button rows, ad labels and table rule lines wherever they are."""
+    return [
+        p
+        for p in paragraphs
+        if not (is_share_residue(p) or is_ad_marker(p) or _TABLE_RULE_RE.match(p))
+    ]
 
 
 def drop_trailing_residue(
@@ -392,8 +437,58 @@ def clean_text(text: str, *, title: str | None = None, sites: frozenset[str] = f
     """All cleanup steps; paragraphs joined by a blank line."""
     paras = drop_residue(split_paragraphs(text))
     paras = drop_leading_title(paras, title)
+    paras = drop_leading_byline(paras)
     paras = drop_trailing_residue(paras, sites)
     return "\n\n".join(paras)
+
+
+# --------------------------------------------------------------------------------------
+# Title
+
+# " | Outlet", " - Outlet", " – DW – 13.06.2023", "：東京新聞デジタル", " | by Jane Doe"
+_TITLE_TAIL_RE: Final = re.compile(r"(?:\s+[|–—·*•»-]\s+|\s*[｜：ㅣ|]\s*)([^|｜：ㅣ–—·*•»]+)$")
+_TITLE_HEAD_RE: Final = re.compile(r"^([^|｜–—·*•»]+?)\s+[|–—·*•»-]\s+")
+_DATE_SEGMENT_RE: Final = re.compile(r"^[\d\s./-]+$")
+_BYLINE_SEGMENT_RE: Final = re.compile(r"^by\s+\S+(?:\s+\S+){0,3}$", re.IGNORECASE)
+_MIN_TITLE_WORDS_LEFT: Final = 2
+_MAX_TITLE_CUTS: Final = 3
+
+
+def _is_title_furniture(segment: str, sites: frozenset[str]) -> bool:
+    segment = segment.strip()
+    key = _key(re.sub(r"^the\s+", "", segment, flags=re.IGNORECASE))
+    return (
+        key in sites
+        or bool(_DATE_SEGMENT_RE.match(segment))
+        or bool(_BYLINE_SEGMENT_RE.match(segment))
+    )
+
+
+def clean_title(title: str | None, sites: frozenset[str] = frozenset()) -> str | None:
+    """Title without the outlet name, a date or a byline appended or prepended to it.
+
+    "Mining blasts shatter homes - Lesotho Times" -> "Mining blasts shatter homes".
+    Only segments after/before a separator ("|", " - ", "–", "：") that are the outlet's
+    name (`sites`), a bare date or "by <name>" are cut, and never down to one word.
+    """
+    text = _clean_field(title)
+    if text is None:
+        return None
+    for _ in range(_MAX_TITLE_CUTS):
+        tail = _TITLE_TAIL_RE.search(text)
+        if tail and _is_title_furniture(tail.group(1), sites):
+            rest = text[: tail.start()].rstrip()
+            if word_count(rest) >= _MIN_TITLE_WORDS_LEFT or len(_key(rest)) >= 8:
+                text = rest
+                continue
+        head = _TITLE_HEAD_RE.match(text)
+        if head and _is_title_furniture(head.group(1), sites):
+            rest = text[head.end() :].lstrip()
+            if word_count(rest) >= _MIN_TITLE_WORDS_LEFT or len(_key(rest)) >= 8:
+                text = rest
+                continue
+        break
+    return text
 
 
 # --------------------------------------------------------------------------------------
@@ -489,8 +584,17 @@ _NON_NAMES: Final = frozenset(
         "Redacción",
         "Redação",
         "Redazione",
+        "Journalist",
+        "Reporter",
+        "Correspondent",
+        "Contributor",
+        "Columnist",
+        "Writer",
+        "Author",
+        "Photographer",
     )
 )
+_URLISH_TOKENS: Final = frozenset({"http", "https", "www", "com"})
 _MONTH_RE: Final = re.compile(
     r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|updated|published)\b",
@@ -517,6 +621,8 @@ def split_authors(raw: str | None, sites: frozenset[str] = frozenset()) -> tuple
         if not key or key in seen or key in _NON_NAMES or key in sites:
             continue
         if any(ch.isdigit() for ch in name) or "@" in name or "://" in name:
+            continue
+        if any(token in _URLISH_TOKENS for token in _TOKEN_RE.findall(name.casefold())):
             continue
         if _MONTH_RE.search(name) and word_count(name) <= 2:
             continue
@@ -640,13 +746,25 @@ _DATE_META: Final = (
     "dc.date",
     "date",
 )
-_SITE_META: Final = ("og:site_name", "application-name", "twitter:site")
+_SITE_META: Final = (
+    "og:site_name",
+    "application-name",
+    "publisher",
+    "dc.publisher",
+    "twitter:site",
+)
 
 
 @dataclass(frozen=True)
 class _PageFacts:
     stamps: tuple[_Stamp, ...]
     site_names: tuple[str, ...]
+
+
+# Some sites wrap JSON-LD in "//<![CDATA[ ... //]]>" or "<!-- ... -->".
+_JSONLD_WRAPPER_RE: Final = re.compile(
+    r"^\s*(?://\s*)?(?:<!\[CDATA\[|<!--)|(?://\s*)?(?:\]\]>|-->)\s*$"
+)
 
 
 def _jsonld_objects(node: object, depth: int = 0) -> Iterator[dict[str, Any]]:
@@ -690,7 +808,7 @@ def _read_jsonld(tree: Any) -> tuple[list[str], list[str]]:
         if not body.strip() or len(body) > _MAX_JSONLD_CHARS:
             continue
         try:
-            data = json.loads(body, strict=False)
+            data = json.loads(_JSONLD_WRAPPER_RE.sub("", body), strict=False)
         except (ValueError, RecursionError):
             continue
         for obj in _jsonld_objects(data):
@@ -814,18 +932,18 @@ def extract_article(
         )
     doc, facts = _run_trafilatura(html, url)
 
-    page_title = _clean_field(doc.title) if doc is not None else None
     site_name = _clean_field(doc.sitename) if doc is not None else None
     description = _clean_field(doc.description) if doc is not None else None
     sites = site_keys(site_name, *facts.site_names, url=url)
+    page_title = clean_title(doc.title, sites) if doc is not None else None
     authors = split_authors(doc.author if doc is not None else None, sites)
 
     feed_stamp = _parse_stamp(feed_published) if feed_published else None
     published_at, published_at_local = _choose_published(facts.stamps, feed_stamp)
 
-    title = page_title or _clean_field(feed_title)
+    title = page_title or clean_title(feed_title, sites)
     raw_text = doc.text if doc is not None and doc.text else ""
-    text = clean_text(raw_text, title=page_title or _clean_field(feed_title), sites=sites)
+    text = clean_text(raw_text, title=title, sites=sites)
     method = METHOD_TRAFILATURA
 
     if _substance(text) < MIN_ARTICLE_WORDS:

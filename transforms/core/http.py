@@ -16,6 +16,8 @@ reasons). What it guarantees, per request:
   connect/read timeouts (never longer than the time left), a check of the clock after
   every body chunk, and a watchdog thread that shuts the socket down when the deadline
   passes, which also covers a server dripping the status line or headers byte by byte.
+  The TLS handshake is bounded by the connect timeout as a whole (Python applies a
+  socket timeout to the complete handshake, not per byte).
   DNS resolution itself is not interruptible (``getaddrinfo`` has no timeout); the
   deadline is checked right after it.
 * **Bounded size** (rows 3-8). Only ``gzip``/``deflate`` are advertised and decoded, by
@@ -671,24 +673,16 @@ class _Guard:
         self.expired = False
         self.done = False
         self._sock: socket.socket | None = None
-        self._owned = False  # True when _sock is a dup() of ours that we must close
         self._lock = threading.Lock()
 
-    def attach(self, sock: socket.socket | None, *, owned: bool = False) -> None:
+    def attach(self, sock: socket.socket | None) -> None:
         """Make ``sock`` the one the watchdog shuts down when the deadline passes."""
-        if sock is None:
-            return
         with self._lock:
-            stale = self._take_owned()
-            if self.done:
-                if owned:
-                    stale.append(sock)
-            else:
-                self._sock, self._owned = sock, owned
-                if self.expired:
-                    _shutdown_socket(sock)
-        for s in stale:
-            s.close()
+            if self.done or sock is None:
+                return
+            self._sock = sock
+            if self.expired:
+                _shutdown_socket(sock)
 
     def detach(self, sock: socket.socket | None) -> None:
         with self._lock:
@@ -706,16 +700,7 @@ class _Guard:
     def finish(self) -> None:
         with self._lock:
             self.done = True
-            stale = self._take_owned()
             self._sock = None
-        for s in stale:
-            s.close()
-
-    def _take_owned(self) -> list[socket.socket]:
-        if self._owned and self._sock is not None:
-            sock, self._sock, self._owned = self._sock, None, False
-            return [sock]
-        return []
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -796,15 +781,8 @@ class _GuardedHTTPConnection(HTTPConnection):
 
 
 class _GuardedHTTPSConnection(HTTPSConnection):
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        guard = _current_guard()
-        if guard is not None:
-            # The TLS handshake runs on a wrapped copy of this socket (the original object
-            # is detached), so hand the watchdog a dup: shutdown() acts on the connection,
-            # not the descriptor, and the dup is ours to close.
-            guard.attach(sock.dup(), owned=True)
-        return sock
+    # No hook is needed for the TLS handshake: Python applies the socket timeout (the
+    # connect timeout, never more than the time left) to the handshake as a whole.
 
     def connect(self) -> None:
         super().connect()

@@ -68,12 +68,18 @@ _MAX_TTL_S: Final = 24 * 3600.0
 _TOKEN: Final = re.compile(r"^[A-Za-z_-]+$")
 
 
+_POLICY_REFUSALS: Final = frozenset({"blocked_address", "bad_url", "bad_scheme"})
+
+
 @dataclass(frozen=True)
 class _Entry:
     rules: Protego | None  # None: no rules (unavailable or unreachable)
     allow_all: bool  # only meaningful when rules is None
     detail: str  # why, for logs (e.g. "http_error 503")
     expires: float
+    # The fetcher's refusal when robots.txt was never asked for because its address is
+    # refused: the article fetch would be refused the same way, and that is the reason.
+    refusal: str | None = None
 
 
 class RobotsCache:
@@ -139,7 +145,9 @@ class RobotsCache:
             return False, REASON_BAD_URL
         entry = self._entry(key)
         if entry.rules is None:
-            return (True, REASON_UNAVAILABLE) if entry.allow_all else (False, REASON_UNREACHABLE)
+            if entry.allow_all:
+                return True, REASON_UNAVAILABLE
+            return False, entry.refusal or REASON_UNREACHABLE
         if entry.rules.can_fetch(url, self._token):
             return True, REASON_ALLOWED
         return False, REASON_DISALLOWED
@@ -205,7 +213,10 @@ class RobotsCache:
             status = exc.status if exc.reason == "http_error" else None
             if status is not None and 400 <= status < 500 and status != 429:
                 return self._unavailable(f"HTTP {status}")
-            return self._unreachable(f"{exc.reason}: {exc.message}")
+            entry = self._unreachable(f"{exc.reason}: {exc.message}")
+            if exc.reason in _POLICY_REFUSALS:
+                entry = replace(entry, refusal=exc.reason)
+            return entry
         if not 200 <= resp.status < 300:
             return self._unreachable(f"unexpected HTTP {resp.status}")
         text = resp.body.decode("utf-8", errors="replace").lstrip("\ufeff")

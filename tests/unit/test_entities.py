@@ -1,0 +1,353 @@
+"""Tests of transforms/core/entities.py: mention cleaning, per-article merging, spaCy tagging."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+import pytest
+import spacy
+from spacy.tokens import Doc
+
+from schemas.records import Entity
+from transforms.core import entities
+from transforms.core.entities import (
+    LABEL_MAP,
+    MAX_NER_CHARS,
+    Mention,
+    load_ner_model,
+    mentions_from_doc,
+    merge_mentions,
+    model_id,
+    tag_entities,
+)
+
+
+def mentions_in(text: str, *marked: tuple[str, str]) -> list[Mention]:
+    """Mentions of each (surface, label), given in text order: each is found after the last."""
+    out: list[Mention] = []
+    cursor = 0
+    for surface, label in marked:
+        start = text.index(surface, cursor)
+        cursor = start + len(surface)
+        out.append(Mention(surface, label, start, cursor))
+    return out
+
+
+def by_canonical(ents: list[Entity]) -> dict[str, Entity]:
+    out = {e.canonical: e for e in ents}
+    assert len(out) == len(ents), ents
+    return out
+
+
+# --- merging (no model) ---------------------------------------------------------------------
+
+LAVROV_TEXT = (
+    "Lavrov arrived late. Foreign Minister Sergei Lavrov then met Nikol Pashinyan. "
+    "Mr Lavrov said little; Lavrov's aides said more. Pashinyan left."
+)
+
+
+def test_surname_and_title_forms_merge_into_the_only_full_name() -> None:
+    ms = mentions_in(
+        LAVROV_TEXT,
+        ("Lavrov", "PER"),
+        ("Sergei Lavrov", "PER"),
+        ("Nikol Pashinyan", "PER"),
+        ("Mr Lavrov", "PER"),
+        ("Lavrov", "PER"),
+        ("Pashinyan", "PER"),
+    )
+    ents = merge_mentions(ms)
+    assert len(ents) == 2
+    lavrov, pashinyan = ents  # ordered by first mention
+    assert lavrov.canonical == "Sergei Lavrov"  # full name beats the more frequent surname
+    assert lavrov.text == "Lavrov"  # the first surface form in the article
+    assert lavrov.label == "PER"
+    assert lavrov.count == 4
+    assert [LAVROV_TEXT[s:e] for s, e in lavrov.spans] == [
+        "Lavrov",
+        "Sergei Lavrov",
+        "Mr Lavrov",
+        "Lavrov",
+    ]
+    assert pashinyan.canonical == "Nikol Pashinyan"
+    assert pashinyan.count == 2
+
+
+def test_surname_shared_by_two_full_names_stays_apart() -> None:
+    text = "Bill Clinton and Hillary Clinton spoke. Clinton said Hillary would run."
+    ms = mentions_in(
+        text,
+        ("Bill Clinton", "PER"),
+        ("Hillary Clinton", "PER"),
+        ("Clinton", "PER"),
+        ("Hillary", "PER"),
+    )
+    ents = by_canonical(merge_mentions(ms))
+    assert set(ents) == {"Bill Clinton", "Hillary Clinton", "Clinton"}
+    assert ents["Clinton"].count == 1
+    assert ents["Bill Clinton"].count == 1
+    assert ents["Hillary Clinton"].count == 2  # "Hillary" fits only one full name
+
+
+def test_generation_suffix_keeps_father_and_son_apart() -> None:
+    text = "Donald Trump Jr. defended Donald Trump. Trump Jr. then left."
+    ms = mentions_in(
+        text, ("Donald Trump Jr.", "PER"), ("Donald Trump", "PER"), ("Trump Jr.", "PER")
+    )
+    ents = by_canonical(merge_mentions(ms))
+    assert ents["Donald Trump Jr."].count == 2
+    assert ents["Donald Trump"].count == 1
+
+
+def test_nested_full_names_chain_into_the_longest() -> None:
+    text = "Sergei Viktorovich Lavrov, or Sergei Lavrov, or just Lavrov."
+    ms = mentions_in(
+        text, ("Sergei Viktorovich Lavrov", "PER"), ("Sergei Lavrov", "PER"), ("Lavrov", "PER")
+    )
+    (ent,) = merge_mentions(ms)
+    assert ent.count == 3
+    assert ent.canonical == "Sergei Viktorovich Lavrov"  # all once: the longest full name
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "label"),
+    [
+        ("Sergei Lavrov", "Sergey Lavrov", "PER"),
+        ("Kommersant", "Komersant", "ORG"),
+        ("Volodymyr Zelenskyy", "Volodymyr Zelensky", "PER"),
+        ("Zürich", "Zurich", "LOC"),
+        ("Abdel Fattah el-Sisi", "Abdel Fattah al-Sisi", "PER"),  # difflib fallback
+    ],
+)
+def test_spelling_variants_merge(a: str, b: str, label: str) -> None:
+    text = f"{a} first, then {b}, then {a} again."
+    ms = mentions_in(text, (a, label), (b, label), (a, label))
+    (ent,) = merge_mentions(ms)
+    assert ent.count == 3
+    assert ent.canonical == a  # the most frequent form
+    assert ent.text == a
+    assert {text[s:e] for s, e in ent.spans} == {a, b}
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "label"),
+    [
+        ("Niger", "Nigeria", "LOC"),
+        ("Ivanov", "Ivanova", "PER"),
+        ("Austria", "Australia", "LOC"),
+        ("Iran", "Iraq", "LOC"),
+        ("Tom Hanks", "Tim Hanks", "PER"),
+    ],
+)
+def test_different_names_do_not_merge(a: str, b: str, label: str) -> None:
+    text = f"{a} and {b}."
+    ents = merge_mentions(mentions_in(text, (a, label), (b, label)))
+    assert [e.canonical for e in ents] == [a, b]
+
+
+def test_majority_label_wins_for_one_name() -> None:
+    text = "In Georgia, protests. Georgia said. Tbilisi and Georgia agreed."
+    ms = mentions_in(text, ("Georgia", "LOC"), ("Georgia", "PER"), ("Georgia", "LOC"))
+    (ent,) = merge_mentions(ms)
+    assert (ent.label, ent.count) == ("LOC", 3)
+
+
+def test_label_tie_goes_to_first_mention() -> None:
+    text = "Gazprom said. Later Gazprom denied."
+    ms = mentions_in(text, ("Gazprom", "ORG"), ("Gazprom", "PER"))
+    (ent,) = merge_mentions(ms)
+    assert ent.label == "ORG"
+
+
+def test_mostly_location_name_is_not_taken_by_a_person() -> None:
+    text = "Michael Jordan visited Jordan. Jordan welcomed him; Jordan is hot."
+    ms = mentions_in(
+        text,
+        ("Michael Jordan", "PER"),
+        ("Jordan", "PER"),
+        ("Jordan", "LOC"),
+        ("Jordan", "LOC"),
+    )
+    ents = by_canonical(merge_mentions(ms))
+    assert ents["Michael Jordan"].count == 1
+    assert (ents["Jordan"].label, ents["Jordan"].count) == ("LOC", 3)
+
+
+def test_offsets_counts_order_and_determinism() -> None:
+    text = "Moscow and Kyiv. Sergey Lavrov in Moscow. NATO met. Lavrov, Sergei Lavrov, NATO."
+    ms = mentions_in(
+        text,
+        ("Moscow", "LOC"),
+        ("Kyiv", "LOC"),
+        ("Sergey Lavrov", "PER"),
+        ("Moscow", "LOC"),
+        ("NATO", "ORG"),
+        ("Lavrov", "PER"),
+        ("Sergei Lavrov", "PER"),
+        ("NATO", "ORG"),
+    )
+    expected = merge_mentions(ms)
+    assert [e.canonical for e in expected] == ["Moscow", "Kyiv", "Sergey Lavrov", "NATO"]
+    for e in expected:
+        assert list(e.spans) == sorted(e.spans)
+        assert e.count == len(e.spans)
+        assert all(text[s:e_] for s, e_ in e.spans)
+    assert sum(e.count for e in expected) == len(ms)
+    # Sergey and Sergei once each: the first one is canonical
+    assert expected[2].text == "Sergey Lavrov"
+    rng = random.Random(7)
+    for _ in range(20):
+        shuffled = list(ms)
+        rng.shuffle(shuffled)
+        assert merge_mentions(shuffled) == expected
+    assert merge_mentions(ms + ms) == expected  # repeated mentions count once
+    assert merge_mentions([]) == []
+
+
+def test_all_caps_form_is_not_canonical() -> None:
+    text = "KOMMERSANT REPORTS: Kommersant said. KOMMERSANT again."
+    ms = mentions_in(text, ("KOMMERSANT", "ORG"), ("Kommersant", "ORG"), ("KOMMERSANT", "ORG"))
+    (ent,) = merge_mentions(ms)
+    assert (ent.canonical, ent.text, ent.count) == ("Kommersant", "KOMMERSANT", 3)
+
+
+# --- mention cleaning (blank pipeline, no model) ---------------------------------------------
+
+
+def blank_doc(text: str, *marked: tuple[str, str]) -> Doc:
+    nlp = spacy.blank("en")
+    doc = nlp(text)
+    spans = []
+    for surface, label in marked:
+        start = text.index(surface)
+        span = doc.char_span(start, start + len(surface), label=label)
+        assert span is not None, surface
+        spans.append(span)
+    doc.ents = spans
+    return doc
+
+
+def test_mentions_are_cleaned_mapped_and_filtered() -> None:
+    text = (
+        "We saw the White House's lawn, then (Moscow. U.S. troops and Acme Inc. left "
+        "“Kremlin” behind in 2024 with 5,000 people on\nMonday near The Hague."
+    )
+    doc = blank_doc(
+        text,
+        ("the White House's", "FAC"),
+        ("(Moscow.", "GPE"),
+        ("U.S.", "GPE"),
+        ("Acme Inc.", "ORG"),
+        ("“Kremlin”", "ORG"),
+        ("2024", "DATE"),
+        ("5,000", "PERSON"),  # no letters: dropped whatever the label
+        ("on\nMonday", "PERSON"),  # crosses a line break: dropped
+        ("The Hague", "GPE"),
+    )
+    got = mentions_from_doc(doc)
+    assert [(m.text, m.label) for m in got] == [
+        ("White House", "LOC"),
+        ("Moscow", "LOC"),
+        ("U.S.", "LOC"),
+        ("Acme Inc.", "ORG"),
+        ("Kremlin", "ORG"),
+        ("The Hague", "LOC"),
+    ]
+    for m in got:
+        assert text[m.start : m.end] == m.text
+
+
+def test_overlong_mention_is_dropped() -> None:
+    name = " ".join(["Very"] * 30) + " Long Organisation"
+    doc = blank_doc(f"The {name} said.", (name, "ORG"))
+    assert mentions_from_doc(doc) == []
+
+
+def test_label_map_is_the_stable_set() -> None:
+    assert set(LABEL_MAP.values()) == {"PER", "ORG", "LOC", "NORP", "EVENT"}
+    assert "DATE" not in LABEL_MAP
+    assert "MONEY" not in LABEL_MAP
+
+
+# --- the real model --------------------------------------------------------------------------
+
+NEWS = (
+    "Foreign Minister Sergei Lavrov met Armenian Prime Minister Nikol Pashinyan in Moscow on "
+    "Tuesday, the Kremlin said. The two men discussed the conflict with Azerbaijan and the "
+    "role of the Collective Security Treaty Organization.\n\n"
+    'Lavrov said the talks had been "frank and useful" and that Russia remained committed to '
+    "security in the South Caucasus. Pashinyan, who has criticised Moscow in recent months, "
+    "did not comment.\n\n"
+    "Speaking to reporters in Moscow later, Sergey Lavrov said Georgia was not discussed. "
+    "The newspaper Kommersant reported that a second meeting could take place in Yerevan "
+    "in March."
+)
+
+
+@pytest.fixture(scope="module")
+def nlp() -> Iterator[spacy.language.Language]:
+    yield load_ner_model()
+
+
+def test_model_is_ner_only(nlp: spacy.language.Language) -> None:
+    assert nlp.pipe_names == ["ner"]
+    assert model_id(nlp).startswith("en_core_web_sm")
+    assert model_id(nlp).endswith("-3.8.0")
+
+
+def test_missing_models_raise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(entities, "MODEL_NAMES", ("no_such_spacy_model_xyz",))
+    with pytest.raises(OSError, match="no spaCy NER model"):
+        load_ner_model()
+
+
+def test_tagging_a_news_paragraph(nlp: spacy.language.Language) -> None:
+    (ents,) = tag_entities(nlp, [NEWS])
+    by_name = by_canonical(ents)
+
+    lavrov = by_name["Sergei Lavrov"]
+    assert lavrov.label == "PER"
+    assert lavrov.count == 3
+    assert [NEWS[s:e] for s, e in lavrov.spans] == ["Sergei Lavrov", "Lavrov", "Sergey Lavrov"]
+    assert lavrov.spans[0] == (NEWS.index("Sergei Lavrov"), NEWS.index(" met"))
+
+    moscow = by_name["Moscow"]
+    assert moscow.label == "LOC"
+    assert moscow.count == 3
+    assert {NEWS[s:e] for s, e in moscow.spans} == {"Moscow"}
+
+    assert by_name["Nikol Pashinyan"].label == "PER"
+    assert by_name["Yerevan"].label == "LOC"
+    assert "Tuesday" not in by_name  # dates are dropped
+    assert "March" not in by_name
+
+    for e in ents:
+        assert e.label in {"PER", "ORG", "LOC", "NORP", "EVENT"}
+        assert list(e.spans) == sorted(e.spans)
+        assert e.count == len(e.spans)
+        assert NEWS[slice(*e.spans[0])] == e.text
+        surfaces = {NEWS[s:x] for s, x in e.spans}
+        assert e.canonical in surfaces
+        for surface in surfaces:  # a clean name, not a run-on span
+            assert surface == surface.strip(" .,;:\"'")
+            assert "\n" not in surface
+    assert [e.spans[0] for e in ents] == sorted(e.spans[0] for e in ents)
+
+
+def test_batches_keep_order_and_truncate(
+    nlp: spacy.language.Language, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert MAX_NER_CHARS == 100_000
+    texts = ["", "Angela Merkel visited Paris.", NEWS, "Nothing to see here."]
+    got = tag_entities(nlp, texts, batch_size=2)
+    assert len(got) == 4
+    assert got[0] == []
+    assert {e.canonical for e in got[1]} >= {"Angela Merkel", "Paris"}
+    assert got[2] == tag_entities(nlp, [NEWS])[0]
+
+    monkeypatch.setattr(entities, "MAX_NER_CHARS", NEWS.index(" met"))
+    (cut,) = tag_entities(nlp, [NEWS])
+    assert all(e <= NEWS.index(" met") for ent in cut for _, e in ent.spans)
+    assert "Moscow" not in {e.canonical for e in cut}
