@@ -33,7 +33,11 @@ def build_article(page: FetchedPage) -> Article:
         feed_url=redact(entry.feed.url),
         source=entry.feed.name or extraction.site_name or entry.feed_title or entry.feed.url,
         feed_meta=entry.feed.meta(),
-        title=extraction.title or entry.title,
+        # A page that yielded no text (a JavaScript shell) usually has no real headline
+        # either, just the site name: the feed's title is then the better one.
+        title=(extraction.title or entry.title)
+        if extraction.method == "trafilatura"
+        else (entry.title or extraction.title),
         text=extraction.text,
         summary=entry.summary,
         authors=extraction.authors or entry.authors,

@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline.demo_site.server import (
+from .server import (
     BASE_PLACEHOLDER,
     CONTENT_TYPES,
     FILES_DIR,
@@ -66,7 +66,11 @@ FEED_LIST_KINDS: dict[str, str] = {
     "opml": "feeds.opml",
     "yaml": "feeds.yaml",
 }
-_KIND_ALIASES = {"text": "txt", "yml": "yaml", **{name: kind for kind, name in FEED_LIST_KINDS.items()}}
+_KIND_ALIASES = {
+    "text": "txt",
+    "yml": "yaml",
+    **{name: kind for kind, name in FEED_LIST_KINDS.items()},
+}
 
 
 def feed_list_paths() -> dict[str, Path]:
@@ -83,7 +87,9 @@ def render_feed_list(kind: str, base_url: str, dest: Path) -> Path:
     """
     key = _KIND_ALIASES.get(kind.lower(), kind.lower())
     if key not in FEED_LIST_KINDS:
-        raise ValueError(f"unknown feed list kind {kind!r}; expected one of {sorted(FEED_LIST_KINDS)}")
+        raise ValueError(
+            f"unknown feed list kind {kind!r}; expected one of {sorted(FEED_LIST_KINDS)}"
+        )
     source = feed_list_paths()[key]
     target = dest / source.name if dest.is_dir() else dest
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -92,7 +98,7 @@ def render_feed_list(kind: str, base_url: str, dest: Path) -> Path:
 
 
 def load_manifest(base_url: str | None = None) -> dict[str, Any]:
-    """The facts the site was built to exhibit (see files/README.md for the layout).
+    """The facts the site was built to exhibit (files/README.md describes the layout).
 
     With `base_url`, every `{{BASE}}` in it (feed URLs, entry links) is replaced first.
     """

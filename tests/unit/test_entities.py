@@ -139,6 +139,7 @@ def test_spelling_variants_merge(a: str, b: str, label: str) -> None:
         ("Austria", "Australia", "LOC"),
         ("Iran", "Iraq", "LOC"),
         ("Tom Hanks", "Tim Hanks", "PER"),
+        ("Patrick W. Carlineo", "Patrick Carlineo Jr.", "PER"),
     ],
 )
 def test_different_names_do_not_merge(a: str, b: str, label: str) -> None:
@@ -232,7 +233,8 @@ def blank_doc(text: str, *marked: tuple[str, str]) -> Doc:
 def test_mentions_are_cleaned_mapped_and_filtered() -> None:
     text = (
         "We saw the White House's lawn, then (Moscow. U.S. troops and Acme Inc. left "
-        "“Kremlin” behind in 2024 with 5,000 people on\nMonday near The Hague."
+        "“Kremlin” behind in 2024 with 5,000 people on\nMonday near The Hague. "
+        "Nicolas Jarry 6-4 beat a Samsung team."
     )
     doc = blank_doc(
         text,
@@ -245,6 +247,8 @@ def test_mentions_are_cleaned_mapped_and_filtered() -> None:
         ("5,000", "PERSON"),  # no letters: dropped whatever the label
         ("on\nMonday", "PERSON"),  # crosses a line break: dropped
         ("The Hague", "GPE"),
+        ("Nicolas Jarry 6-4", "PERSON"),
+        ("a Samsung", "ORG"),
     )
     got = mentions_from_doc(doc)
     assert [(m.text, m.label) for m in got] == [
@@ -254,6 +258,8 @@ def test_mentions_are_cleaned_mapped_and_filtered() -> None:
         ("Acme Inc.", "ORG"),
         ("Kremlin", "ORG"),
         ("The Hague", "LOC"),
+        ("Nicolas Jarry", "PER"),
+        ("Samsung", "ORG"),
     ]
     for m in got:
         assert text[m.start : m.end] == m.text

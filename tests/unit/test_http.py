@@ -352,6 +352,48 @@ def test_concurrent_gets_from_threads(
     assert results == [5000] * 40
 
 
+def test_client_pickles_without_its_runtime_state(
+    server: Callable[..., LocalServer], client: HttpClient
+) -> None:
+    srv = server({"/": body_route(b"ok")})
+    assert client.get(srv.url()).body == b"ok"
+    copy = pickle.loads(pickle.dumps(client))  # noqa: S301 - our own bytes
+    assert copy.config == client.config
+    assert copy.get(srv.url()).body == b"ok"
+    copy.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        copy.get(srv.url())
+
+
+def test_ipv6_loopback_when_allow_listed() -> None:
+    class V6Server(ThreadingHTTPServer):
+        address_family = socket.AF_INET6
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            send(self, 200, self.headers["Host"].encode())
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    try:
+        httpd = V6Server(("::1", 0), Handler)
+    except OSError:
+        pytest.skip("no IPv6 loopback")
+    threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
+    port = httpd.server_address[1]
+    try:
+        with HttpClient(config(policy=AddressPolicy.from_string("::1"))) as c:
+            assert c.get(f"http://[::1]:{port}/").body == f"[::1]:{port}".encode()
+        with HttpClient(config(policy=AddressPolicy.from_string("127.0.0.1"))) as c:
+            assert fetch_error(lambda: c.get(f"http://[::1]:{port}/")).reason == "blocked_address"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 def test_304_is_a_normal_response(server: Callable[..., LocalServer], client: HttpClient) -> None:
     srv = server({"/feed": lambda h: send(h, 304, b"", {"ETag": '"v1"'}, content_length=False)})
     resp = client.get(srv.url("/feed"), extra_headers={"If-None-Match": '"v1"'})

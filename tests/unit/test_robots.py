@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -148,7 +149,8 @@ def test_blocked_address_disallows() -> None:
     stub = StubResolver({"intranet.test": ["10.0.0.8"]})
     with HttpClient(config(), resolver=stub) as c:
         robots = RobotsCache(c)
-        assert robots.allowed_with_reason("http://intranet.test/a") == (False, REASON_UNREACHABLE)
+        # The fetcher's own refusal is the precise reason (the article would be refused too).
+        assert robots.allowed_with_reason("http://intranet.test/a") == (False, "blocked_address")
         detail = robots.detail("http://intranet.test/")
     assert detail is not None and detail.startswith("blocked_address")
 
@@ -300,3 +302,15 @@ def test_unfetchable_urls(client: HttpClient, url: str) -> None:
 def test_bad_product_token(client: HttpClient, token: str) -> None:
     with pytest.raises(ValueError, match="token"):
         RobotsCache(client, user_agent_token=token)
+
+
+def test_cache_pickles_without_its_entries(
+    server: Callable[..., LocalServer], client: HttpClient
+) -> None:
+    srv = server({"/robots.txt": body_route(ROBOTS)})
+    robots = RobotsCache(client)
+    assert not robots.allowed(srv.url("/nb-only/1"))
+    copy = pickle.loads(pickle.dumps(robots))  # noqa: S301 - our own bytes
+    assert copy.detail(srv.url("/")) is None  # starts empty
+    assert not copy.allowed(srv.url("/nb-only/1"))
+    assert robots_hits(srv) == 2

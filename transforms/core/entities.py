@@ -115,7 +115,8 @@ _LEADING_JUNK = frozenset(" \t\r\n\u00a0\"'“”‘’«»„‚‹›*•·–
 _TRAILING_JUNK = frozenset(" \t\r\n\u00a0\"'“”‘’«»„‚‹›*•·–—-_/\\|~`,;:!?")
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
-_LEADING_THE = re.compile(r"the\s+", re.IGNORECASE)
+# A leading article: "the" in any case; "a"/"an" only lower case ("A Tribe Called Quest").
+_LEADING_ARTICLE = re.compile(r"(?:the|The|THE|an|a)\s+")
 # Names where "The" is part of the name, not an article.
 _KEEP_THE = frozenset({"hague", "gambia"})
 # A trailing "." that belongs to the name.
@@ -124,8 +125,13 @@ _ABBREVIATIONS = frozenset(
 )
 
 
-def _clean_span(text: str, start: int, end: int) -> tuple[int, int] | None:
-    """The cleaned `(start, end)` of the mention `text[start:end]`, or None to drop it."""
+def _clean_span(text: str, start: int, end: int, label: str) -> tuple[int, int] | None:
+    """The cleaned `(start, end)` of the mention `text[start:end]`, or None to drop it.
+
+    Strips surrounding punctuation and quotes, a leading article, a possessive "'s", a final
+    "." that is not part of an abbreviation and, for persons, trailing tokens without letters
+    ("Nicolas Jarry 6-4"); drops what has no letters, is too long or crosses a line break.
+    """
     s, e = start, end
     changed = True
     while changed and s < e:
@@ -135,7 +141,7 @@ def _clean_span(text: str, start: int, end: int) -> tuple[int, int] | None:
             s += 1
             changed = True
             continue
-        m = _LEADING_THE.match(text, s, e)
+        m = _LEADING_ARTICLE.match(text, s, e)
         if m and m.end() < e and text[m.end() : e].casefold() not in _KEEP_THE:
             s = m.end()
             changed = True
@@ -152,6 +158,12 @@ def _clean_span(text: str, start: int, end: int) -> tuple[int, int] | None:
         if ch == "." and not _keeps_final_dot(text[s:e]):
             e -= 1
             changed = True
+            continue
+        if label == "PER":
+            head, sep, last = text[s:e].rpartition(" ")
+            if sep and head.strip() and not any(c.isalpha() for c in last):
+                e = s + len(head)
+                changed = True
     if s >= e:
         return None
     surface = text[s:e]
@@ -182,7 +194,7 @@ def mentions_from_doc(doc: Doc) -> list[Mention]:
         label = LABEL_MAP.get(ent.label_)
         if label is None:
             continue
-        span = _clean_span(text, ent.start_char, ent.end_char)
+        span = _clean_span(text, ent.start_char, ent.end_char, label)
         if span is None:
             continue
         s, e = span
@@ -217,6 +229,7 @@ _REPEATS = re.compile(r"(.)\1+")
 # String-similarity fallback for spelling variants the folding key does not catch.
 FUZZY_RATIO = 0.88
 _FUZZY_MIN_CHARS = 6
+_FUZZY_TOKEN_RATIO = 0.75
 
 
 def _fold_token(token: str) -> str:
@@ -260,10 +273,18 @@ class _Group:
         return (self.mentions[0].start, self.mentions[0].end)
 
     def label(self) -> str:
-        """Majority label; a tie goes to the tied label mentioned first."""
+        """Majority label. Ties: the small model's commonest errors are a country tagged
+        PERSON and a lone surname tagged ORG."""
         counts = Counter(m.label for m in self.mentions)
         best = max(counts.values())
-        return next(m.label for m in self.mentions if counts[m.label] == best)
+        tied = list(dict.fromkeys(m.label for m in self.mentions if counts[m.label] == best))
+        # The fullest form's label wins a tie ("Hovik Martirosyan" PER over a lone
+        # "Martirosyan" ORG); between equally full forms a non-person label wins.
+        longest = {
+            label: max(len(m.text.split()) for m in self.mentions if m.label == label)
+            for label in tied
+        }
+        return max(tied, key=lambda label: (longest[label], label != "PER"))
 
     def size(self) -> int:
         return max(len(f) for f in self.forms)
@@ -290,8 +311,8 @@ def merge_mentions(mentions: Sequence[Mention]) -> list[Entity]:
        "Sergey Lavrov"; "Georgia" tagged PER once and LOC twice).
     2. Spelling variants of the same label and token count whose folded forms have a
        difflib ratio >= `FUZZY_RATIO` are merged ("Abdel Fattah el-Sisi"/"al-Sisi";
-       conservatively: same first letter, at least 6 characters, neither a prefix of the
-       other, so "Niger"/"Nigeria" or "Ivanov"/"Ivanova" stay apart).
+       conservatively: same first letter, at least 6 characters, each token pair similar too,
+       neither a prefix of the other, so "Niger"/"Nigeria" or "Ivanov"/"Ivanova" stay apart).
     3. A person mention whose name tokens are a strict subset of those of exactly one longer
        person name ("Lavrov", "Mr Lavrov", "Sergei" -> "Sergei Lavrov") joins it; with two
        candidates ("Clinton": "Bill Clinton", "Hillary Clinton") it stays on its own. A
@@ -337,25 +358,35 @@ def _merge_spelling_variants(groups: list[_Group]) -> None:
     buckets: dict[tuple[str, int, str], list[_Group]] = defaultdict(list)
     for g in groups:
         form = min(g.forms)
-        buckets[(g.label(), len(form), form[0][0])].append(g)
+        buckets[(g.label(), len(form), form[0][:1])].append(g)
     for bucket in buckets.values():
         for i, a in enumerate(bucket):
             if not a.mentions:
                 continue
-            ka = a.key()
+            fa = min(a.forms)
             for b in bucket[i + 1 :]:
-                if b.mentions and _similar(ka, b.key()):
+                if b.mentions and _similar(fa, min(b.forms)):
                     a.absorb(b)
 
 
-def _similar(a: str, b: str) -> bool:
-    if min(len(a), len(b)) < _FUZZY_MIN_CHARS or a.startswith(b) or b.startswith(a):
+def _similar(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether folded name tokens `a` and `b` (same count) spell the same name."""
+    ja, jb = "".join(a), "".join(b)
+    if min(len(ja), len(jb)) < _FUZZY_MIN_CHARS or ja.startswith(jb) or jb.startswith(ja):
         return False
+    if not _ratio_at_least(ja, jb, FUZZY_RATIO):
+        return False
+    # token by token too, so "Patrick W. Carlineo" is not "Patrick Carlineo Jr."
+    pairs = zip(a, b, strict=True)
+    return all(x == y or _ratio_at_least(x, y, _FUZZY_TOKEN_RATIO) for x, y in pairs)
+
+
+def _ratio_at_least(a: str, b: str, threshold: float) -> bool:
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     return (
-        matcher.real_quick_ratio() >= FUZZY_RATIO
-        and matcher.quick_ratio() >= FUZZY_RATIO
-        and matcher.ratio() >= FUZZY_RATIO
+        matcher.real_quick_ratio() >= threshold
+        and matcher.quick_ratio() >= threshold
+        and matcher.ratio() >= threshold
     )
 
 
@@ -367,11 +398,16 @@ def _merge_partial_person_names(groups: list[_Group]) -> None:
     """
 
     def person_like(g: _Group) -> bool:
-        n_per = sum(1 for m in g.mentions if m.label == "PER")
-        return 2 * n_per >= len(g.mentions)  # at least as many PER as other labels
+        labels = [m.label for m in g.mentions]
+        return 2 * labels.count("PER") > len(labels)
+
+    def lone_surname(g: _Group) -> bool:
+        # The small model often tags a lone surname ("Lavrov said") ORG.
+        return g.size() == 1 and {m.label for m in g.mentions} <= {"PER", "ORG"}
 
     order = sorted(
-        (g for g in groups if person_like(g)), key=lambda g: (-g.size(), g.first, g.key())
+        (g for g in groups if person_like(g) or lone_surname(g)),
+        key=lambda g: (-g.size(), g.first, g.key()),
     )
     for short in order:
         if not short.mentions:
@@ -384,16 +420,25 @@ def _merge_partial_person_names(groups: list[_Group]) -> None:
             and full.mentions
             and full.size() > short.size()
             and full.label() == "PER"
-            and any(_part_of_name(s, f) for s in short_sets for f in full.forms)
+            and any(
+                _part_of_name(s, f, surname_only=not person_like(short))
+                for s in short_sets
+                for f in full.forms
+            )
         ]
         if len(targets) == 1:  # exactly one full name contains it
             targets[0].absorb(short)
 
 
-def _part_of_name(part: frozenset[str], name: tuple[str, ...]) -> bool:
-    """Whether name tokens `part` are a strict subset of `name`, generation suffix included."""
+def _part_of_name(part: frozenset[str], name: tuple[str, ...], *, surname_only: bool) -> bool:
+    """Whether name tokens `part` are a strict subset of `name`, generation suffix included;
+    with `surname_only` the subset must hold the surname (the last name token), so a
+    lone "Azerbaijan" is not part of "Azerbaijan Railways"."""
     whole = frozenset(name)
-    return part < whole and (whole & _GENERATIONS) <= part
+    if not (part < whole and (whole & _GENERATIONS) <= part):
+        return False
+    surnames = [t for t in name if t not in _GENERATIONS]
+    return not surname_only or (bool(surnames) and surnames[-1] in part)
 
 
 def _to_entity(group: _Group) -> Entity:

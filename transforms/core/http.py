@@ -54,6 +54,7 @@ import socket
 import ssl
 import threading
 import time
+import weakref
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -728,13 +729,13 @@ class _Watchdog:
                 self._thread.start()
             self._cond.notify()
 
-    def stop(self) -> None:
+    def stop(self, *, join: bool = True) -> None:
         with self._cond:
             self._stopped = True
             self._heap.clear()
             self._cond.notify()
             thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
+        if join and thread is not None and thread is not threading.current_thread():
             thread.join(timeout=1.0)
 
     def _run(self) -> None:
@@ -985,6 +986,10 @@ class HttpClient:
     ``resolver`` replaces :func:`socket.getaddrinfo` (tests use a stub). ``ca_certs``
     replaces the certifi bundle with another PEM file (tests use a private CA); there is
     no way to turn verification off.
+
+    Pickling keeps only the configuration (pools and the watchdog are rebuilt on first
+    use), so a client can sit on a DoFn; still prefer creating it in ``setup()`` and
+    calling :meth:`close` in ``teardown()``. ``get`` after ``close`` raises RuntimeError.
     """
 
     def __init__(
@@ -997,10 +1002,24 @@ class HttpClient:
         self._config = config
         self._resolver: Resolver = resolver if resolver is not None else socket.getaddrinfo
         self._ca_certs = ca_certs if ca_certs is not None else _DEFAULT_CA_CERTS
+        self._init_runtime()
+
+    def _init_runtime(self) -> None:
         self._pools: OrderedDict[tuple[str, str, int, str], HTTPConnectionPool] = OrderedDict()
         self._lock = threading.Lock()
         self._watchdog = _Watchdog()
         self._closed = False
+        # Stop the watchdog thread if the client is dropped without close().
+        weakref.finalize(self, self._watchdog.stop, join=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"config": self._config, "resolver": self._resolver, "ca_certs": self._ca_certs}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._config = state["config"]
+        self._resolver = state["resolver"]
+        self._ca_certs = state["ca_certs"]
+        self._init_runtime()
 
     @property
     def config(self) -> HttpConfig:

@@ -124,9 +124,23 @@ class RobotsCache:
             max_redirects=5,
             allowed_content_types=None,
         )
+        self._init_runtime()
+
+    def _init_runtime(self) -> None:
         self._cache: OrderedDict[str, _Entry] = OrderedDict()
         self._fetch_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, object]:
+        # Pickles (for Beam) without the cache or locks; a copy starts with an empty cache.
+        state = self.__dict__.copy()
+        for name in ("_cache", "_fetch_locks", "_lock"):
+            del state[name]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._init_runtime()
 
     @property
     def fetch_config(self) -> HttpConfig:
@@ -138,7 +152,9 @@ class RobotsCache:
         return self.allowed_with_reason(url)[0]
 
     def allowed_with_reason(self, url: str) -> tuple[bool, str]:
-        """``(may_fetch, reason)`` with reason one of the ``REASON_*`` codes."""
+        """``(may_fetch, reason)`` with reason one of the ``REASON_*`` codes, or, when the
+        robots.txt fetch itself was refused by the client's policy, that refusal's
+        ``FetchError`` reason (``blocked_address``, ``bad_url``, ``bad_scheme``)."""
         try:
             key = origin(url)
         except FetchError:
