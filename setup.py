@@ -22,7 +22,9 @@ setup(
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    packages=find_packages(include=["pipeline", "pipeline.*", "transforms", "transforms.*", "schemas"]),
+    packages=find_packages(
+        include=["pipeline", "pipeline.*", "transforms", "transforms.*", "schemas"]
+    ),
     package_data={
         "schemas": ["*.json"],
         "pipeline.demo_site": ["files/*", "files/**/*"],

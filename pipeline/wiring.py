@@ -13,6 +13,7 @@ import apache_beam as beam
 from pipeline.options import Config
 from schemas.records import FeedSource
 from transforms.common import DEAD_LETTER, DUPLICATE, MAIN
+from transforms.core.http import AddressPolicy, HttpConfig
 from transforms.dedup import DeduplicateArticles, DeduplicateUrls
 from transforms.entities import TagEntities
 from transforms.extract import ExtractArticles
@@ -21,7 +22,6 @@ from transforms.language import DetectLanguage
 from transforms.read_feeds import FEED_CONTENT_TYPES, ReadFeeds
 from transforms.seen import DropSeenEntries
 from transforms.sink import ARTICLES, DEAD_LETTERS, DUPLICATES, WriteArticles
-from transforms.core.http import AddressPolicy, HttpConfig
 
 
 def http_configs(config: Config) -> tuple[HttpConfig, HttpConfig]:

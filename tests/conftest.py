@@ -27,7 +27,7 @@ class StubServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 server.requests.append((self.path, dict(self.headers)))
                 route = server.routes.get(self.path.split("?", 1)[0]) or Route(404, body=b"nope")
                 body = route.body.replace(b"{BASE}", server.base_url.encode())

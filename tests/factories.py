@@ -12,8 +12,9 @@ from transforms.core.extract import word_count
 FEED = FeedSource(url="https://feeds.example/rss", name="Example Feed", country="ge", tags=("x",))
 
 
-def entry(link: str, *, published: str | None = None, position: int = 0,
-          feed: FeedSource = FEED) -> FeedEntry:
+def entry(
+    link: str, *, published: str | None = None, position: int = 0, feed: FeedSource = FEED
+) -> FeedEntry:
     canonical = urls.canonicalize(link)
     return FeedEntry(
         feed=feed,
@@ -30,8 +31,9 @@ def entry(link: str, *, published: str | None = None, position: int = 0,
     )
 
 
-def article(link: str, text: str, *, published: str | None = None, language: str = "und",
-            **changes: object) -> Article:
+def article(
+    link: str, text: str, *, published: str | None = None, language: str = "und", **changes: object
+) -> Article:
     e = entry(link, published=published)
     record = Article(
         article_id=e.article_id,

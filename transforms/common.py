@@ -46,9 +46,7 @@ def dead_letter(
     return pvalue.TaggedOutput(DEAD_LETTER, record)
 
 
-def entry_dead_letter(
-    stage: str, reason: str, error: str, entry: FeedEntry
-) -> pvalue.TaggedOutput:
+def entry_dead_letter(stage: str, reason: str, error: str, entry: FeedEntry) -> pvalue.TaggedOutput:
     return dead_letter(
         stage,
         reason,

@@ -36,7 +36,7 @@ from transforms.core.dedup import Probe, Verdict
 from transforms.core.elements import FeedEntry, utc_now
 
 
-class SettleThenJudgeFn(beam.DoFn):  # type: ignore[misc]
+class SettleThenJudgeFn(beam.DoFn):
     """Per key: buffer, then judge in order against kept originals; originals expire.
 
     Input `(key, item)`; output `(item, verdict)` for every item, exactly once.
@@ -150,7 +150,7 @@ def _probe_order(probe: Probe) -> tuple[str, str]:
     return probe.order_key()
 
 
-class _SplitUrlVerdictFn(beam.DoFn):  # type: ignore[misc]
+class _SplitUrlVerdictFn(beam.DoFn):
     def process(self, element: tuple[FeedEntry, Verdict]) -> Iterator[Any]:
         entry, verdict = element
         if verdict.duplicate_of_id is None:
@@ -176,7 +176,7 @@ class _SplitUrlVerdictFn(beam.DoFn):  # type: ignore[misc]
         )
 
 
-class DeduplicateUrls(beam.PTransform):  # type: ignore[misc]
+class DeduplicateUrls(beam.PTransform):
     """Feed entries -> one entry per canonical URL (main) and `duplicate` records."""
 
     def __init__(self, settle_s: float | None, ttl_s: float) -> None:
@@ -189,9 +189,7 @@ class DeduplicateUrls(beam.PTransform):  # type: ignore[misc]
             entries
             | "KeyByArticleId" >> beam.Map(lambda e: (e.article_id, e))
             | "KeepFirstPerUrl"
-            >> beam.ParDo(
-                SettleThenJudgeFn(_judge_url, _entry_order, self._settle_s, self._ttl_s)
-            )
+            >> beam.ParDo(SettleThenJudgeFn(_judge_url, _entry_order, self._settle_s, self._ttl_s))
         )
         split = judged | "SplitUrlVerdicts" >> beam.ParDo(_SplitUrlVerdictFn()).with_outputs(
             DUPLICATE, main=MAIN
@@ -205,7 +203,7 @@ _ARTICLE = "article"
 _VERDICT = "verdict"
 
 
-class _ProbeArticleFn(beam.DoFn):  # type: ignore[misc]
+class _ProbeArticleFn(beam.DoFn):
     """Emits the article keyed by id, plus one small probe per bucket it belongs to."""
 
     def process(self, article: Article) -> Iterator[Any]:
@@ -231,7 +229,7 @@ class _ProbeArticleFn(beam.DoFn):  # type: ignore[misc]
             yield pvalue.TaggedOutput("probes", (key, probe))
 
 
-class _ResolveArticleFn(beam.DoFn):  # type: ignore[misc]
+class _ResolveArticleFn(beam.DoFn):
     """Joins an article with its buckets' verdicts; emits it as article or duplicate."""
 
     PARTS = BagStateSpec("parts", PickleCoder())
@@ -304,7 +302,7 @@ def _emit(article: Article, verdict: Verdict) -> Iterator[Any]:
     )
 
 
-class DeduplicateArticles(beam.PTransform):  # type: ignore[misc]
+class DeduplicateArticles(beam.PTransform):
     """Articles -> unique articles (main) and exact/near `duplicate` records."""
 
     def __init__(self, max_distance: int, settle_s: float | None, ttl_s: float) -> None:
@@ -329,9 +327,7 @@ class DeduplicateArticles(beam.PTransform):  # type: ignore[misc]
             (probed[_ARTICLE], verdicts)
             | "JoinVerdicts" >> beam.Flatten()
             | "ResolveDuplicates"
-            >> beam.ParDo(_ResolveArticleFn(guard_s=guard_s)).with_outputs(
-                DUPLICATE, main=MAIN
-            )
+            >> beam.ParDo(_ResolveArticleFn(guard_s=guard_s)).with_outputs(DUPLICATE, main=MAIN)
         )
         return {MAIN: resolved[MAIN], DUPLICATE: resolved[DUPLICATE]}
 

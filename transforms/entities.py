@@ -28,7 +28,7 @@ STAGE = "entities"
 TAGGED_LANGUAGES = frozenset({"en"})
 
 
-class SpacyNerModelHandler(ModelHandler):  # type: ignore[misc]
+class SpacyNerModelHandler(ModelHandler):
     """texts -> list[Entity] per text, or the exception that text raised."""
 
     def __init__(self, batch_size: int = 32) -> None:
@@ -66,7 +66,7 @@ class SpacyNerModelHandler(ModelHandler):  # type: ignore[misc]
         return "newsbeam.entities"
 
 
-class _AttachEntitiesFn(beam.DoFn):  # type: ignore[misc]
+class _AttachEntitiesFn(beam.DoFn):
     def process(self, element: tuple[Article, PredictionResult]) -> Iterator[Any]:
         article, result = element
         if isinstance(result.inference, Exception):
@@ -84,7 +84,7 @@ class _AttachEntitiesFn(beam.DoFn):  # type: ignore[misc]
         yield dataclasses.replace(article, entities=tuple(found), ner_model=result.model_id)
 
 
-class TagEntities(beam.PTransform):  # type: ignore[misc]
+class TagEntities(beam.PTransform):
     """Article -> Article with entities (main) and dead letters."""
 
     def __init__(self, batch_size: int = 32) -> None:

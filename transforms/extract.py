@@ -60,7 +60,7 @@ def build_article(page: FetchedPage) -> Article:
     )
 
 
-class ExtractArticleFn(beam.DoFn):  # type: ignore[misc]
+class ExtractArticleFn(beam.DoFn):
     def process(self, page: FetchedPage) -> Iterator[Any]:
         try:
             article = build_article(page)
@@ -71,7 +71,7 @@ class ExtractArticleFn(beam.DoFn):  # type: ignore[misc]
         yield article
 
 
-class ExtractArticles(beam.PTransform):  # type: ignore[misc]
+class ExtractArticles(beam.PTransform):
     """FetchedPage -> Article (main) and dead letters."""
 
     def expand(self, pages: beam.PCollection) -> dict[str, beam.PCollection]:

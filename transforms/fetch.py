@@ -17,7 +17,7 @@ STAGE = "fetch"
 ARTICLE_CONTENT_TYPES = ("text/html", "application/xhtml+xml")
 
 
-class FetchArticleFn(beam.DoFn):  # type: ignore[misc]
+class FetchArticleFn(beam.DoFn):
     def __init__(self, http_config: HttpConfig, obey_robots: bool) -> None:
         super().__init__()
         self._http_config = http_config
@@ -62,7 +62,7 @@ class FetchArticleFn(beam.DoFn):  # type: ignore[misc]
         )
 
 
-class FetchArticles(beam.PTransform):  # type: ignore[misc]
+class FetchArticles(beam.PTransform):
     """FeedEntry -> FetchedPage (main) and dead letters."""
 
     def __init__(self, http_config: HttpConfig, obey_robots: bool) -> None:

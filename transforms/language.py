@@ -15,7 +15,7 @@ from transforms.core.language import LanguageDetector
 STAGE = "language"
 
 
-class DetectLanguageFn(beam.DoFn):  # type: ignore[misc]
+class DetectLanguageFn(beam.DoFn):
     def __init__(self) -> None:
         super().__init__()
         self._detector: LanguageDetector | None = None
@@ -47,7 +47,7 @@ class DetectLanguageFn(beam.DoFn):  # type: ignore[misc]
         )
 
 
-class DetectLanguage(beam.PTransform):  # type: ignore[misc]
+class DetectLanguage(beam.PTransform):
     """Article -> Article with language fields (main) and dead letters."""
 
     def expand(self, articles: beam.PCollection) -> dict[str, beam.PCollection]:

@@ -35,7 +35,7 @@ def http_failure_reason(err: FetchError) -> str:
     return f"http_{status}" if err.reason == "http_error" and status else err.reason
 
 
-class ReadFeedFn(beam.DoFn):  # type: ignore[misc]
+class ReadFeedFn(beam.DoFn):
     def __init__(self, http_config: HttpConfig) -> None:
         super().__init__()
         self._http_config = http_config
@@ -91,7 +91,7 @@ def _entry(
     try:
         link = urls.resolve_link(raw.link or _guid_link(raw.guid), base)
         canonical = urls.canonicalize(link)
-    except urls.InvalidUrl as err:
+    except urls.InvalidUrlError as err:
         yield dead_letter(
             STAGE,
             "invalid_link",
@@ -123,7 +123,7 @@ def _guid_link(guid: str | None) -> str | None:
     return None
 
 
-class ReadFeeds(beam.PTransform):  # type: ignore[misc]
+class ReadFeeds(beam.PTransform):
     """FeedSource -> FeedEntry (main) and dead letters (whole feeds or single entries)."""
 
     def __init__(self, http_config: HttpConfig) -> None:

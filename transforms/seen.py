@@ -12,7 +12,7 @@ from transforms.core.elements import FeedEntry
 from transforms.core.state import load_seen
 
 
-class DropSeenEntryFn(beam.DoFn):  # type: ignore[misc]
+class DropSeenEntryFn(beam.DoFn):
     def __init__(self, seen_path: str, horizon_s: float) -> None:
         super().__init__()
         self._seen_path = seen_path
@@ -29,7 +29,7 @@ class DropSeenEntryFn(beam.DoFn):  # type: ignore[misc]
         yield entry
 
 
-class DropSeenEntries(beam.PTransform):  # type: ignore[misc]
+class DropSeenEntries(beam.PTransform):
     """FeedEntry -> FeedEntry not seen by an earlier run (within the horizon)."""
 
     def __init__(self, seen_path: str, horizon_s: float) -> None:

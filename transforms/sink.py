@@ -30,7 +30,7 @@ def to_json_line(record: Any, kind: str) -> str:
     return json.dumps(row, ensure_ascii=False, separators=(",", ":"))
 
 
-class WriteRecords(beam.PTransform):  # type: ignore[misc]
+class WriteRecords(beam.PTransform):
     """Records of one kind -> DIR/<kind>/<run_id>-....jsonl"""
 
     def __init__(self, output_dir: str, kind: str, run_id: str, window_s: float | None) -> None:
@@ -52,7 +52,7 @@ class WriteRecords(beam.PTransform):  # type: ignore[misc]
         )
 
 
-class WriteArticles(beam.PTransform):  # type: ignore[misc]
+class WriteArticles(beam.PTransform):
     """{articles, duplicates, dead_letters} -> JSONL files under the output directory."""
 
     def __init__(self, output_dir: str, run_id: str, window_s: float | None = None) -> None:

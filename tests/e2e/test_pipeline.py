@@ -45,8 +45,15 @@ def first_run(site: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     work = tmp_path_factory.mktemp("e2e")
     feeds = render_feed_list("yaml", site.base_url, work)
     output = work / "out"
-    argv = ["--feeds", str(feeds), "--output", str(output), "--once",
-            "--allow_address", f"127.0.0.1:{site.port}"]
+    argv = [
+        "--feeds",
+        str(feeds),
+        "--output",
+        str(output),
+        "--once",
+        "--allow_address",
+        f"127.0.0.1:{site.port}",
+    ]
     code = run(argv)
     return {"code": code, "output": output, "argv": argv, "base": site.base_url}
 
@@ -71,11 +78,17 @@ def test_counts_and_conservation(first_run: dict[str, Any]) -> None:
     assert sum(d["subject"] == "entry" for d in dead) == expected["entry_dead_letters"]
     assert sum(d["subject"] == "feed" for d in dead) == expected["feed_dead_letters"]
     assert summary["conserved"] is True
-    assert summary["entries_seen"] == len(articles) + len(duplicates) + expected[
-        "entry_dead_letters"
-    ] + summary["already_seen"]
+    assert (
+        summary["entries_seen"]
+        == len(articles)
+        + len(duplicates)
+        + expected["entry_dead_letters"]
+        + summary["already_seen"]
+    )
     assert (summary["feeds_polled"], summary["feeds_failed"]) == (
-        expected["feeds_listed"], expected["feeds_dead"])
+        expected["feeds_listed"],
+        expected["feeds_dead"],
+    )
 
 
 def test_every_article_record(first_run: dict[str, Any]) -> None:
@@ -83,8 +96,10 @@ def test_every_article_record(first_run: dict[str, Any]) -> None:
     base = first_run["base"]
     articles = {a["url"]: a for a in read_jsonl(first_run["output"] / "articles")}
     feed_meta = {url(f["url"], base): f["list_meta"] for f in manifest["feeds"]}
-    dup_pages = {manifest["special_cases"]["syndication"]["republished"],
-                 manifest["special_cases"]["exact_copy"]["copy"]}
+    dup_pages = {
+        manifest["special_cases"]["syndication"]["republished"],
+        manifest["special_cases"]["exact_copy"]["copy"],
+    }
     checked = 0
     for page in manifest["pages"]:
         if page["id"] in dup_pages or page.get("role") == "dead_link":

@@ -44,8 +44,11 @@ RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>Ledger</title>
 
 
 def http_config(server: StubServer, **changes: object) -> HttpConfig:
-    config = HttpConfig(user_agent=USER_AGENT, timeout_s=5.0,
-                        policy=AddressPolicy.from_string(f"127.0.0.1:{server.port}"))
+    config = HttpConfig(
+        user_agent=USER_AGENT,
+        timeout_s=5.0,
+        policy=AddressPolicy.from_string(f"127.0.0.1:{server.port}"),
+    )
     return dataclasses.replace(config, **changes)  # type: ignore[arg-type]
 
 
@@ -58,13 +61,18 @@ def test_read_feeds_emits_entries_and_dead_letters(stub_server: StubServer) -> N
         out = p | beam.Create(feeds) | ReadFeeds(http_config(stub_server))
         assert_that(
             out[MAIN] | "Urls" >> beam.Map(lambda e: (e.canonical_url, e.feed.name)),
-            equal_to([(f"{stub_server.base_url}/a/rates", "Ledger"),
-                      (f"{stub_server.base_url}/a/gone", "Ledger")]),
+            equal_to(
+                [
+                    (f"{stub_server.base_url}/a/rates", "Ledger"),
+                    (f"{stub_server.base_url}/a/gone", "Ledger"),
+                ]
+            ),
         )
         assert_that(
             out[DEAD_LETTER] | "Reasons" >> beam.Map(lambda d: (d.subject, d.reason)),
-            equal_to([("entry", "invalid_link"), ("feed", "http_404"),
-                      ("feed", "feed_parse_error")]),
+            equal_to(
+                [("entry", "invalid_link"), ("feed", "http_404"), ("feed", "feed_parse_error")]
+            ),
             label="dead letters",
         )
 
@@ -86,16 +94,23 @@ def test_fetch_and_extract(stub_server: StubServer) -> None:
         fetched = p | beam.Create(entries) | FetchArticles(article_http, obey_robots=True)
         extracted = fetched[MAIN] | ExtractArticles()
         assert_that(
-            extracted[MAIN] | "Fields" >> beam.Map(
-                lambda a: (a.title, a.extraction, a.text.startswith("The National Bank"),
-                           "Tumblr" in a.text)
+            extracted[MAIN]
+            | "Fields"
+            >> beam.Map(
+                lambda a: (
+                    a.title,
+                    a.extraction,
+                    a.text.startswith("The National Bank"),
+                    "Tumblr" in a.text,
+                )
             ),
             equal_to([("Central bank holds rates", "trafilatura", True, False)]),
         )
         assert_that(
             fetched[DEAD_LETTER] | "FetchReasons" >> beam.Map(lambda d: (d.stage, d.reason)),
-            equal_to([("fetch", "http_404"), ("fetch", "bad_content_type"),
-                      ("fetch", "blocked_address")]),
+            equal_to(
+                [("fetch", "http_404"), ("fetch", "bad_content_type"), ("fetch", "blocked_address")]
+            ),
             label="fetch dead letters",
         )
         assert_that(
@@ -109,9 +124,11 @@ def test_fetch_and_extract(stub_server: StubServer) -> None:
     assert all(h.get("User-Agent") == USER_AGENT for _, h in stub_server.requests)
 
 
-ENGLISH = ("Foreign Minister Sergei Lavrov met Armenian Prime Minister Nikol Pashinyan in "
-           "Moscow on Tuesday. Lavrov said the talks in Moscow were useful. Later, Sergey "
-           "Lavrov told reporters that Pashinyan would visit again.")
+ENGLISH = (
+    "Foreign Minister Sergei Lavrov met Armenian Prime Minister Nikol Pashinyan in "
+    "Moscow on Tuesday. Lavrov said the talks in Moscow were useful. Later, Sergey "
+    "Lavrov told reporters that Pashinyan would visit again."
+)
 RUSSIAN = "Министр иностранных дел встретился с коллегой в Тбилиси во вторник и обсудил торговлю."
 
 
@@ -125,19 +142,30 @@ def test_language_then_entities() -> None:
         languages = p | beam.Create(records) | DetectLanguage()
         tagged = languages[MAIN] | TagEntities(batch_size=4)
         assert_that(
-            tagged[MAIN] | "Summary" >> beam.Map(
-                lambda a: (a.url, a.language, a.ner_model is not None,
-                           sorted((e.canonical, e.label, e.count) for e in a.entities
-                                  if e.label == "PER"))
+            tagged[MAIN]
+            | "Summary"
+            >> beam.Map(
+                lambda a: (
+                    a.url,
+                    a.language,
+                    a.ner_model is not None,
+                    sorted((e.canonical, e.label, e.count) for e in a.entities if e.label == "PER"),
+                )
             ),
-            equal_to([
-                ("https://n.example/en", "en", True,
-                 # "Lavrov" and "Pashinyan" alone (tagged ORG by the model) and the
-                 # "Sergey" spelling all count toward one person each.
-                 [("Nikol Pashinyan", "PER", 2), ("Sergei Lavrov", "PER", 3)]),
-                ("https://n.example/ru", "ru", False, []),
-                ("https://n.example/empty", "und", False, []),
-            ]),
+            equal_to(
+                [
+                    (
+                        "https://n.example/en",
+                        "en",
+                        True,
+                        # "Lavrov" and "Pashinyan" alone (tagged ORG by the model) and the
+                        # "Sergey" spelling all count toward one person each.
+                        [("Nikol Pashinyan", "PER", 2), ("Sergei Lavrov", "PER", 3)],
+                    ),
+                    ("https://n.example/ru", "ru", False, []),
+                    ("https://n.example/empty", "und", False, []),
+                ]
+            ),
         )
         assert_that(languages[DEAD_LETTER], equal_to([]), label="no language failures")
         assert_that(tagged[DEAD_LETTER], equal_to([]), label="no entity failures")

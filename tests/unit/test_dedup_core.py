@@ -17,8 +17,13 @@ OTHER = " ".join(
 
 def probe(article_id: str, text: str, published: str | None) -> Probe:
     prints = dedup.fingerprints(text)
-    return Probe(article_id, f"https://x.example/{article_id}", published, prints.simhash,
-                 prints.content_hash)
+    return Probe(
+        article_id,
+        f"https://x.example/{article_id}",
+        published,
+        prints.simhash,
+        prints.content_hash,
+    )
 
 
 def test_fingerprints_are_deterministic_and_case_insensitive() -> None:

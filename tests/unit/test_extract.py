@@ -369,6 +369,7 @@ def test_clean_title() -> None:
         "Trump plant Helikopterlandeplatz – während sein Projekt stockt"
     )
     assert clean_title("  Lesotho Times  ", sites) == "Lesotho Times"
+    assert clean_title("Best phones - 2024", sites) == "Best phones - 2024"
     assert clean_title(None) is None
     assert clean_title("  ") is None
 
@@ -400,6 +401,14 @@ def test_split_authors() -> None:
     )
     assert split_authors("Mathias Hagen; Journalist; editor@example.com") == ("Mathias Hagen",)
     assert split_authors("Associated Press") == ("Associated Press",)
+    # names that look like prefixes or months are names
+    assert split_authors("von der Leyen; May Lee; June Carter; Di Wang") == (
+        "von der Leyen",
+        "May Lee",
+        "June Carter",
+        "Di Wang",
+    )
+    assert split_authors("Von Anna Berg; Updated 3 hours ago") == ("Anna Berg",)
     assert split_authors(None) == ()
     assert split_authors("") == ()
 
@@ -481,6 +490,17 @@ def test_published_naive_page_time_yields_to_feed_with_offset() -> None:
     alone = extract_article(page, "https://e.org/a")
     assert alone.published_at == "2026-09-14T09:05:00Z"
     assert alone.published_at_local is None
+
+
+def test_unmarked_time_elements_only_when_nothing_else() -> None:
+    related = '<aside><time datetime="2025-01-01T10:00:00+02:00">old story</time></aside>'
+    head = '<meta property="article:published_time" content="2026-05-05T06:00:00">'
+    page = _article_page(*ARTICLE_PARAGRAPHS, head=head) + related
+    result = extract_article(page, "https://example.org/a")
+    assert result.published_at == "2026-05-05T06:00:00Z"
+    bare = extract_article(_article_page(*ARTICLE_PARAGRAPHS) + related, "https://e.org/a")
+    assert bare.published_at == "2025-01-01T08:00:00Z"
+    assert bare.published_at_local == "2025-01-01T10:00:00+02:00"
 
 
 def test_published_none_when_nothing_known() -> None:

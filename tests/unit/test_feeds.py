@@ -34,8 +34,13 @@ JSON_FEED = json.dumps(
         "title": "Wire",
         "authors": [{"name": "Desk"}],
         "items": [
-            {"id": "1", "url": "https://wire.example/1", "title": "One",
-             "content_text": "Body.", "date_published": "2026-11-19T08:00:00+03:00"},
+            {
+                "id": "1",
+                "url": "https://wire.example/1",
+                "title": "One",
+                "content_text": "Body.",
+                "date_published": "2026-11-19T08:00:00+03:00",
+            },
         ],
     }
 ).encode()
@@ -113,7 +118,11 @@ def test_feed_lists_in_three_formats(tmp_path: Path) -> None:
     )
     sources = load_feed_list(yml)
     assert sources[0].meta() == {
-        "name": "Wire", "country": None, "language": None, "tags": ["wire"], "category": None,
+        "name": "Wire",
+        "country": None,
+        "language": None,
+        "tags": ["wire"],
+        "category": None,
     }
     assert sources[1].url == "https://b.example/atom"
 

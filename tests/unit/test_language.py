@@ -13,12 +13,21 @@ def detector() -> LanguageDetector:
 @pytest.mark.parametrize(
     ("text", "language", "detector_id"),
     [
-        ("The foreign minister met his counterpart in Tbilisi to discuss trade.", "en",
-         "langdetect-1.0.9"),
-        ("Министр иностранных дел встретился с коллегой в Тбилиси во вторник.", "ru",
-         "langdetect-1.0.9"),
-        ("Dışişleri bakanı salı günü Tiflis'te mevkidaşıyla ticaret konusunu görüştü.", "tr",
-         "langdetect-1.0.9"),
+        (
+            "The foreign minister met his counterpart in Tbilisi to discuss trade.",
+            "en",
+            "langdetect-1.0.9",
+        ),
+        (
+            "Министр иностранных дел встретился с коллегой в Тбилиси во вторник.",
+            "ru",
+            "langdetect-1.0.9",
+        ),
+        (
+            "Dışişleri bakanı salı günü Tiflis'te mevkidaşıyla ticaret konusunu görüştü.",
+            "tr",
+            "langdetect-1.0.9",
+        ),
         ("თბილისში მტკვრის სანაპიროზე ახალი ველობილიკი გაიხსნა ოთხშაბათს.", "ka", "script"),
         ("Երևանում բացվեց նոր հեծանվային արահետ, որը ձգվում է գետի երկայնքով։", "hy", "script"),
         ("12345 67890", "und", "langdetect-1.0.9"),

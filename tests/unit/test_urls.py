@@ -12,7 +12,10 @@ from transforms.core import urls
         ("https://example.com:443/a#comments", "https://example.com/a"),
         ("https://example.com/a?b=2&a=1&fbclid=xyz", "https://example.com/a?a=1&b=2"),
         ("https://user:secret@example.com/a", "https://example.com/a"),
-        ("https://example.com/a?api_key=s3cret&id=7", "https://example.com/a?api_key=REDACTED&id=7"),
+        (
+            "https://example.com/a?api_key=s3cret&id=7",
+            "https://example.com/a?api_key=REDACTED&id=7",
+        ),
         ("https://example.com", "https://example.com/"),
         ("https://example.com:8443/x", "https://example.com:8443/x"),
         ("https://bücher.example/straße", "https://xn--bcher-kva.example/stra%C3%9Fe"),
@@ -39,13 +42,13 @@ def test_variants_share_one_article_id() -> None:
     ["javascript:alert(1)", "file:///etc/passwd", "ftp://x/y", "mailto:a@b", "http://", "x" * 3000],
 )
 def test_unfetchable_links_are_refused(bad: str) -> None:
-    with pytest.raises(urls.InvalidUrl):
+    with pytest.raises(urls.InvalidUrlError):
         urls.canonicalize(urls.resolve_link(bad, "https://feed.example/rss"))
 
 
 def test_relative_links_resolve_against_the_feed() -> None:
     assert urls.resolve_link("/a/b", "https://feed.example/rss.xml") == "https://feed.example/a/b"
-    with pytest.raises(urls.InvalidUrl):
+    with pytest.raises(urls.InvalidUrlError):
         urls.resolve_link("  ", "https://feed.example/")
 
 

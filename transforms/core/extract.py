@@ -448,7 +448,7 @@ def clean_text(text: str, *, title: str | None = None, sites: frozenset[str] = f
 # " | Outlet", " - Outlet", " – DW – 13.06.2023", "：東京新聞デジタル", " | by Jane Doe"
 _TITLE_TAIL_RE: Final = re.compile(r"(?:\s+[|–—·*•»-]\s+|\s*[｜：ㅣ|]\s*)([^|｜：ㅣ–—·*•»]+)$")
 _TITLE_HEAD_RE: Final = re.compile(r"^([^|｜–—·*•»]+?)\s+[|–—·*•»-]\s+")
-_DATE_SEGMENT_RE: Final = re.compile(r"^[\d\s./-]+$")
+_DATE_SEGMENT_RE: Final = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 _BYLINE_SEGMENT_RE: Final = re.compile(r"^by\s+\S+(?:\s+\S+){0,3}$", re.IGNORECASE)
 _MIN_TITLE_WORDS_LEFT: Final = 2
 _MAX_TITLE_CUTS: Final = 3
@@ -549,7 +549,19 @@ def html_to_text(fragment: str) -> str:
 # --------------------------------------------------------------------------------------
 # Authors
 
-_BYLINE_PREFIX_RE: Final = re.compile(r"^(?:by|von|par|por|di|door|av|af)\s+", re.IGNORECASE)
+_BYLINE_PREFIX_RE: Final = re.compile(r"^(?:by|von|par|por|door|av|af)\s+(?=\S)", re.IGNORECASE)
+
+
+def _strip_byline_prefix(name: str) -> str:
+    """ "By Jane Doe" -> "Jane Doe"; "von der Leyen" stays (lower-case word follows)."""
+    match = _BYLINE_PREFIX_RE.match(name)
+    if match and name[match.end()].isupper():
+        return name[match.end() :]
+    if match and name[: match.end()].strip().casefold() == "by":
+        return name[match.end() :]
+    return name
+
+
 _NON_NAMES: Final = frozenset(
     _key(s)
     for s in (
@@ -595,10 +607,8 @@ _NON_NAMES: Final = frozenset(
     )
 )
 _URLISH_TOKENS: Final = frozenset({"http", "https", "www", "com"})
-_MONTH_RE: Final = re.compile(
-    r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|updated|published)\b",
-    re.IGNORECASE,
+_TIMESTAMP_WORDS_RE: Final = re.compile(
+    r"\b(?:updated|published|posted|aktualisiert|veröffentlicht)\b", re.IGNORECASE
 )
 _MAX_AUTHOR_CHARS: Final = 80
 _MAX_AUTHOR_WORDS: Final = 6
@@ -616,7 +626,7 @@ def split_authors(raw: str | None, sites: frozenset[str] = frozenset()) -> tuple
     out: list[str] = []
     seen: set[str] = set()
     for part in normalize_text(raw).split(";"):
-        name = _BYLINE_PREFIX_RE.sub("", clean_paragraph(part)).strip(" ,.;:|-–—")
+        name = _strip_byline_prefix(clean_paragraph(part)).strip(" ,.;:|-–—")
         key = _key(name)
         if not key or key in seen or key in _NON_NAMES or key in sites:
             continue
@@ -624,7 +634,7 @@ def split_authors(raw: str | None, sites: frozenset[str] = frozenset()) -> tuple
             continue
         if any(token in _URLISH_TOKENS for token in _TOKEN_RE.findall(name.casefold())):
             continue
-        if _MONTH_RE.search(name) and word_count(name) <= 2:
+        if _TIMESTAMP_WORDS_RE.search(name):
             continue
         if len(name) > _MAX_AUTHOR_CHARS or word_count(name) > _MAX_AUTHOR_WORDS:
             continue
@@ -694,21 +704,27 @@ def _format_local(when: datetime) -> str:
     return when.replace(microsecond=0).isoformat()
 
 
-def _choose_published(page: Sequence[_Stamp], feed: _Stamp | None) -> tuple[str | None, str | None]:
+def _choose_published(facts: _PageFacts, feed: _Stamp | None) -> tuple[str | None, str | None]:
     """(published_at, published_at_local) from the page's candidates and the feed's.
 
     The first page value with an offset wins, then the feed's value with an offset, then
-    offset-less values read as UTC. The local form comes from the first value that states
-    the publisher's offset for that same instant (a `<time>` in the byline often does
-    when JSON-LD says "Z").
+    offset-less values read as UTC. Unmarked `<time>` elements are candidates only if the
+    page has no other. The local form comes from the first value (any source) that states
+    the publisher's offset for that same instant: a `<time>` in the byline often does
+    when JSON-LD says "Z".
     """
+    page = facts.stamps or facts.other_stamps
     ordered = [*page, *([feed] if feed else [])]
     if not ordered:
         return None, None
     chosen = next((s for s in ordered if s.offset_stated), ordered[0])
     instant = chosen.when.replace(microsecond=0)
     local = next(
-        (s for s in ordered if s.local_known and s.when.replace(microsecond=0) == instant),
+        (
+            s
+            for s in (*ordered, *facts.other_stamps)
+            if s.local_known and s.when.replace(microsecond=0) == instant
+        ),
         None,
     )
     return _format_utc(chosen.when), _format_local(local.when) if local else None
@@ -757,8 +773,9 @@ _SITE_META: Final = (
 
 @dataclass(frozen=True)
 class _PageFacts:
-    stamps: tuple[_Stamp, ...]
-    site_names: tuple[str, ...]
+    stamps: tuple[_Stamp, ...] = ()  # publish-time candidates, best first
+    other_stamps: tuple[_Stamp, ...] = ()  # unmarked <time> elements
+    site_names: tuple[str, ...] = ()
 
 
 # Some sites wrap JSON-LD in "//<![CDATA[ ... //]]>" or "<!-- ... -->".
@@ -834,8 +851,8 @@ def _read_meta(tree: Any) -> dict[str, str]:
     return found
 
 
-def _read_times(tree: Any) -> list[str]:
-    """`<time datetime>` values: ones marked as the publish time first, then the rest."""
+def _read_times(tree: Any) -> tuple[list[str], list[str]]:
+    """`<time datetime>` values: (marked as the publish time, all others)."""
     marked: list[str] = []
     other: list[str] = []
     for el in tree.xpath("//time[@datetime]")[:_MAX_TIME_ELEMENTS]:
@@ -845,16 +862,26 @@ def _read_times(tree: Any) -> list[str]:
         ).lower()
         is_marked = "publish" in signals or "pubdate" in signals or el.get("pubdate") is not None
         (marked if is_marked else other).append(value)
-    return marked + other
+    return marked, other
+
+
+def _parse_all(values: Iterable[str]) -> tuple[_Stamp, ...]:
+    return tuple(s for s in (_parse_stamp(v) for v in values) if s is not None)
 
 
 def _page_facts(tree: Any) -> _PageFacts:
+    """Publish-time candidates (best first) and the outlet's names, read from the page.
+
+    Order: JSON-LD `datePublished` (Article types first), meta tags, `<time>` elements
+    marked as the publish time. Unmarked `<time>` elements (which may date a related
+    story or a comment) count only when none of those gave a timestamp.
+    """
     jsonld_dates, jsonld_names = _read_jsonld(tree)
     meta = _read_meta(tree)
-    values = [*jsonld_dates, *(meta[k] for k in _DATE_META if k in meta), *_read_times(tree)]
-    stamps = tuple(s for s in (_parse_stamp(v) for v in values) if s is not None)
+    marked_times, other_times = _read_times(tree)
+    stamps = _parse_all([*jsonld_dates, *(meta[k] for k in _DATE_META if k in meta), *marked_times])
     names = [*jsonld_names, *(meta[k] for k in _SITE_META if k in meta)]
-    return _PageFacts(stamps=stamps, site_names=tuple(names))
+    return _PageFacts(stamps=stamps, other_stamps=_parse_all(other_times), site_names=tuple(names))
 
 
 # --------------------------------------------------------------------------------------
@@ -884,11 +911,11 @@ def _clean_field(value: str | None) -> str | None:
 def _run_trafilatura(html: str, url: str) -> tuple[Any, _PageFacts]:
     """(trafilatura Document or None, our own page facts). Raises ExtractionError."""
     if not html.strip():
-        return None, _PageFacts((), ())
+        return None, _PageFacts()
     try:
         tree = trafilatura.load_html(html)
         if tree is None:
-            return None, _PageFacts((), ())
+            return None, _PageFacts()
         facts = _page_facts(tree)
         # bare_extraction works on a copy of the tree, so ours stays as parsed.
         doc = trafilatura.bare_extraction(
@@ -905,7 +932,7 @@ def _run_trafilatura(html: str, url: str) -> tuple[Any, _PageFacts]:
             doc.text = None
     except Exception as exc:  # trafilatura/lxml raise many types; all mean the same here
         raise ExtractionError(
-            "extraction_error", f"trafilatura failed on {url}: {type(exc).__name__}: {exc}"
+            "extraction_error", f"extraction failed on {url}: {type(exc).__name__}: {exc}"
         ) from exc
     return doc, facts
 
@@ -939,7 +966,7 @@ def extract_article(
     authors = split_authors(doc.author if doc is not None else None, sites)
 
     feed_stamp = _parse_stamp(feed_published) if feed_published else None
-    published_at, published_at_local = _choose_published(facts.stamps, feed_stamp)
+    published_at, published_at_local = _choose_published(facts, feed_stamp)
 
     title = page_title or clean_title(feed_title, sites)
     raw_text = doc.text if doc is not None and doc.text else ""

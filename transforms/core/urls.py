@@ -36,7 +36,7 @@ _SECRET_PARAM = re.compile(
 )
 
 
-class InvalidUrl(ValueError):
+class InvalidUrlError(ValueError):
     """A link that cannot be fetched: not http(s), no host, or absurdly long."""
 
 
@@ -48,33 +48,33 @@ def is_tracking_param(name: str) -> bool:
 def resolve_link(link: str | None, base: str | None) -> str:
     """An entry's link made absolute against the feed's base URL; refuses non-web schemes."""
     if not link or not link.strip():
-        raise InvalidUrl("entry has no link")
+        raise InvalidUrlError("entry has no link")
     absolute = urljoin(base or "", link.strip())
     scheme = urlsplit(absolute).scheme.lower()
     if scheme not in _DEFAULT_PORTS:
-        raise InvalidUrl(f"unsupported scheme {scheme or '(none)'!r}")
+        raise InvalidUrlError(f"unsupported scheme {scheme or '(none)'!r}")
     return absolute
 
 
 def canonicalize(url: str) -> str:
     """The canonical form of an http(s) URL (see module docstring)."""
     if len(url) > MAX_URL_LENGTH:
-        raise InvalidUrl(f"URL longer than {MAX_URL_LENGTH} characters")
+        raise InvalidUrlError(f"URL longer than {MAX_URL_LENGTH} characters")
     try:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError as err:
-        raise InvalidUrl(f"unparseable URL: {err}") from err
+        raise InvalidUrlError(f"unparseable URL: {err}") from err
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
-        raise InvalidUrl(f"unsupported scheme {scheme or '(none)'!r}")
+        raise InvalidUrlError(f"unsupported scheme {scheme or '(none)'!r}")
     host = (parts.hostname or "").rstrip(".")
     if not host:
-        raise InvalidUrl("URL has no host")
+        raise InvalidUrlError("URL has no host")
     try:
         host = host.encode("idna").decode("ascii") if not host.isascii() else host.lower()
     except UnicodeError as err:
-        raise InvalidUrl(f"invalid host name: {err}") from err
+        raise InvalidUrlError(f"invalid host name: {err}") from err
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
