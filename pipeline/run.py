@@ -62,8 +62,10 @@ def run(argv: list[str]) -> int:
 
 def exit_code(summary: RunSummary) -> int:
     if not summary.conserved:
+        log.error("entries are not all accounted for: a stage lost or duplicated some")
         return EXIT_NOT_CONSERVED
     if summary.feeds_polled and not summary.feeds_ok:
+        log.error("no feed could be fetched (offline? see the dead letters for each reason)")
         return EXIT_NOTHING_FETCHED
     return 0
 
