@@ -155,11 +155,30 @@ def test_majority_label_wins_for_one_name() -> None:
     assert (ent.label, ent.count) == ("LOC", 3)
 
 
-def test_label_tie_goes_to_first_mention() -> None:
-    text = "Gazprom said. Later Gazprom denied."
-    ms = mentions_in(text, ("Gazprom", "ORG"), ("Gazprom", "PER"))
-    (ent,) = merge_mentions(ms)
-    assert ent.label == "ORG"
+def test_label_tie_prefers_a_non_person_label() -> None:
+    text = "Gazprom said. Later Gazprom denied. Georgia voted; Georgia won."
+    ms = mentions_in(
+        text, ("Gazprom", "PER"), ("Gazprom", "ORG"), ("Georgia", "PER"), ("Georgia", "LOC")
+    )
+    assert [(e.canonical, e.label) for e in merge_mentions(ms)] == [
+        ("Gazprom", "ORG"),
+        ("Georgia", "LOC"),
+    ]
+
+
+def test_lone_surname_tagged_org_joins_the_person_only_as_surname() -> None:
+    text = "Sergei Lavrov spoke. Lavrov said no. Ilham Aliyev listened; Ilham left."
+    ms = mentions_in(
+        text,
+        ("Sergei Lavrov", "PER"),
+        ("Lavrov", "ORG"),  # the small model's common error
+        ("Ilham Aliyev", "PER"),
+        ("Ilham", "ORG"),  # a first name tagged ORG is not merged
+    )
+    ents = by_canonical(merge_mentions(ms))
+    assert (ents["Sergei Lavrov"].label, ents["Sergei Lavrov"].count) == ("PER", 2)
+    assert ents["Ilham Aliyev"].count == 1
+    assert ents["Ilham"].label == "ORG"
 
 
 def test_mostly_location_name_is_not_taken_by_a_person() -> None:

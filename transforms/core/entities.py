@@ -316,9 +316,11 @@ def merge_mentions(mentions: Sequence[Mention]) -> list[Entity]:
     3. A person mention whose name tokens are a strict subset of those of exactly one longer
        person name ("Lavrov", "Mr Lavrov", "Sergei" -> "Sergei Lavrov") joins it; with two
        candidates ("Clinton": "Bill Clinton", "Hillary Clinton") it stays on its own. A
-       name with "Jr."/"II" takes only names that have it too.
+       name with "Jr."/"II" takes only names that have it too. A lone name tagged ORG joins
+       a full person name only as its surname ("Lavrov" ORG -> "Sergei Lavrov").
 
-    Each entity gets its majority label (ties: the label mentioned first); `canonical` is the
+    Each entity gets its majority label (ties: the label of the fullest form, then a
+    non-person label, see `_Group.label`); `canonical` is the
     most frequent surface form, preferring forms not in all capitals and full names (two or
     more name tokens) over single names, ties going to the longest, then the first; `text` is
     the first surface form in the article; `spans` are sorted and `count` is their number.
