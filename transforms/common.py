@@ -7,7 +7,7 @@ from apache_beam.metrics import Metrics
 
 from schemas.records import DeadLetter, DeadLetterSubject
 from transforms.core.elements import FeedEntry, utc_now
-from transforms.core.urls import redact
+from transforms.core.http import redact_url
 
 MAIN = "main"
 DEAD_LETTER = "dead_letter"
@@ -35,8 +35,8 @@ def dead_letter(
     counter(f"dead_letter.{subject}.{stage}.{reason}").inc()
     record = DeadLetter(
         stage=stage,
-        url=redact(url),
-        feed_url=redact(feed_url),
+        url=redact_url(url),
+        feed_url=redact_url(feed_url),
         reason=reason,
         error=error[:_MAX_ERROR_CHARS],
         at=utc_now(),

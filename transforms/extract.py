@@ -11,8 +11,8 @@ from schemas.records import Article
 from transforms.common import DEAD_LETTER, MAIN, counter, entry_dead_letter
 from transforms.core.elements import FetchedPage
 from transforms.core.extract import ExtractionError, extract_article
+from transforms.core.http import redact_url
 from transforms.core.language import UNDETERMINED
-from transforms.core.urls import redact
 
 STAGE = "extract"
 
@@ -30,7 +30,7 @@ def build_article(page: FetchedPage) -> Article:
     return Article(
         article_id=entry.article_id,
         url=entry.canonical_url,
-        feed_url=redact(entry.feed.url),
+        feed_url=redact_url(entry.feed.url),
         source=entry.feed.name or extraction.site_name or entry.feed_title or entry.feed.url,
         feed_meta=entry.feed.meta(),
         # A page that yielded no text (a JavaScript shell) usually has no real headline
@@ -55,8 +55,8 @@ def build_article(page: FetchedPage) -> Article:
         extraction=extraction.method,
         site_name=extraction.site_name,
         description=extraction.description,
-        entry_url=redact(entry.entry_url),
-        final_url=redact(page.final_url),
+        entry_url=redact_url(entry.entry_url),
+        final_url=redact_url(page.final_url),
     )
 
 

@@ -619,7 +619,8 @@ _SECRET_PARAMS: Final = frozenset(
 _SECRET_SUFFIXES: Final = ("_token", "-token", "_secret", "_password", "_apikey", "_api_key")
 
 
-def _is_secret_param(name: str) -> bool:
+def is_secret_param(name: str) -> bool:
+    """Whether a query parameter name looks like it carries a credential."""
     key = unquote_plus(name).strip().lower()
     return key in _SECRET_PARAMS or key.endswith(_SECRET_SUFFIXES)
 
@@ -628,7 +629,7 @@ def _redact_pairs(text: str) -> str:
     out = []
     for pair in text.split("&"):
         name, eq, _value = pair.partition("=")
-        out.append(f"{name}=REDACTED" if eq and _is_secret_param(name) else pair)
+        out.append(f"{name}=REDACTED" if eq and is_secret_param(name) else pair)
     return "&".join(out)
 
 

@@ -10,10 +10,9 @@ content there, and a syndicated copy is caught later by text similarity anyway.
 from __future__ import annotations
 
 import hashlib
-import re
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
-MAX_URL_LENGTH = 2083
+from transforms.core.http import MAX_URL_LENGTH, is_secret_param
 
 # Query parameters that only say how a reader arrived at a page (analytics, campaign
 # and click ids); they never select content.
@@ -29,11 +28,6 @@ _TRACKING_PARAMS = frozenset(
 _TRACKING_PREFIXES = ("utm_", "ga_", "pk_", "mtm_", "hsa_", "oly_", "vero_", "__hs")
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_SECRET_PARAM = re.compile(
-    r"^(api[_-]?key|key|token|access[_-]?token|auth|password|passwd|secret|signature|sig|"
-    r"session|session[_-]?id|sid)$",
-    re.IGNORECASE,
-)
 
 
 class InvalidUrlError(ValueError):
@@ -81,7 +75,7 @@ def canonicalize(url: str) -> str:
     path = quote(unquote(parts.path), safe="/%:@!$&'()*+,;=-._~") or "/"
     # Secret values are redacted even here: the canonical URL is stored in every record.
     query = [
-        (k, "REDACTED" if _SECRET_PARAM.match(k) else v)
+        (k, "REDACTED" if is_secret_param(k) else v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if not is_tracking_param(k)
     ]
@@ -96,21 +90,3 @@ def article_id(canonical_url: str) -> str:
 
 def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
-
-
-def redact(url: str) -> str:
-    """A URL safe to store or log: no userinfo, secret-looking query values replaced."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return "(unparseable URL)"
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host if port is None else f"{host}:{port}"
-    query = [
-        (k, "REDACTED" if _SECRET_PARAM.match(k) else v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-    ]
-    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query), parts.fragment))
