@@ -11,6 +11,8 @@ PeriodicImpulse whose dedup state carries a time-to-live.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import signal
 import time
@@ -81,7 +83,9 @@ def run_cycle(options: PipelineOptions, config: Config, sources: list[FeedSource
     options.view_as(StandardOptions).streaming = False
     pipeline = beam.Pipeline(options=options)
     feeds = wiring.create_feeds(pipeline, sources)
-    wiring.build(feeds, config, run_id, str(seen_path(config)))
+    # Each local cycle is a bounded pipeline, also when the user asked for --streaming.
+    bounded = dataclasses.replace(config, streaming=False)
+    wiring.build(feeds, bounded, run_id, str(seen_path(config)))
     result = pipeline.run()
     result.wait_until_finish()
     summary = summarize(run_id, counters_of(result), time.monotonic() - started)
@@ -92,8 +96,6 @@ def run_cycle(options: PipelineOptions, config: Config, sources: list[FeedSource
 
 
 def _written_ids(output: Path, run_id: str) -> list[str]:
-    import json
-
     ids: list[str] = []
     for kind in (ARTICLES, DUPLICATES):
         for path in sorted((output / kind).glob(f"{run_id}*.jsonl")):

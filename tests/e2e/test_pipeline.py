@@ -208,3 +208,23 @@ def test_nothing_reachable_exits_non_zero(tmp_path: Path) -> None:
     assert code == EXIT_NOTHING_FETCHED
     dead = read_jsonl(tmp_path / "out" / "dead_letters")
     assert sorted(d["reason"] for d in dead) == ["blocked_address", "blocked_address"]
+
+
+def test_streaming_polls_repeatedly_and_stops_by_itself(site: Any, tmp_path: Path) -> None:
+    feeds = render_feed_list("txt", site.base_url, tmp_path)
+    output = tmp_path / "out"
+    code = run(
+        ["--feeds", str(feeds), "--output", str(output), "--streaming",
+         "--poll_interval", "1", "--duration", "4",
+         "--allow_address", f"127.0.0.1:{site.port}"]
+    )  # fmt: skip
+    assert code == 0
+    summaries = sorted(
+        (json.loads(p.read_text()) for p in (output / "runs").glob("*.json")),
+        key=lambda s: s["run_id"],
+    )
+    assert len(summaries) >= 2
+    assert all(s["conserved"] for s in summaries)
+    first, *later = summaries
+    assert first["articles_written"] == load_manifest()["expected"]["articles"]
+    assert all(s["articles_written"] == 0 and s["already_seen"] > 0 for s in later)

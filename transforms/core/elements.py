@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from schemas.records import FeedSource
+from transforms.core.feeds import format_utc
 
 
 @dataclass(frozen=True)
@@ -45,4 +46,4 @@ class FetchedPage:
 
 
 def utc_now() -> str:
-    return datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_utc(datetime.now(tz=UTC))

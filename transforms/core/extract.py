@@ -35,6 +35,8 @@ from urllib.parse import urlsplit
 
 import trafilatura
 
+from transforms.core.feeds import format_utc
+
 __all__ = [
     "METHOD_FEED_SUMMARY",
     "METHOD_FEED_TITLE",
@@ -696,10 +698,6 @@ def _parse_stamp(value: str) -> _Stamp | None:
     return _Stamp(parsed, offset_stated=True, local_known=not unknown_local)
 
 
-def _format_utc(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _format_local(when: datetime) -> str:
     return when.replace(microsecond=0).isoformat()
 
@@ -727,7 +725,7 @@ def _choose_published(facts: _PageFacts, feed: _Stamp | None) -> tuple[str | Non
         ),
         None,
     )
-    return _format_utc(chosen.when), _format_local(local.when) if local else None
+    return format_utc(chosen.when), _format_local(local.when) if local else None
 
 
 # --------------------------------------------------------------------------------------
