@@ -136,7 +136,10 @@ class _StopFlag:
         log.warning("stopping after the current cycle (Ctrl-C again to abort)")
 
 
-def _run_unbounded(options: PipelineOptions, config: Config, sources: list[FeedSource]) -> int:
+def build_unbounded(
+    options: PipelineOptions, config: Config, sources: list[FeedSource]
+) -> beam.Pipeline:
+    """The streaming graph: a clock polls every feed; dedup state lives in the runner."""
     pipeline = beam.Pipeline(options=options)
     feeds = (
         pipeline
@@ -144,7 +147,11 @@ def _run_unbounded(options: PipelineOptions, config: Config, sources: list[FeedS
         | "FeedList" >> beam.FlatMap(lambda _tick, feeds: feeds, feeds=sources)
     )
     wiring.build(feeds, config, new_run_id(), seen_path=None)
-    result = pipeline.run()
+    return pipeline
+
+
+def _run_unbounded(options: PipelineOptions, config: Config, sources: list[FeedSource]) -> int:
+    result = build_unbounded(options, config, sources).run()
     if config.duration_s:
         result.wait_until_finish(duration=int(config.duration_s * 1000))
         result.cancel()
