@@ -5,9 +5,9 @@ from __future__ import annotations
 from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 
-from schemas.records import DeadLetter, DeadLetterSubject
+from schemas.records import Article, DeadLetter, DeadLetterSubject
 from transforms.core.elements import FeedEntry, utc_now
-from transforms.core.http import redact_url
+from transforms.core.http import FetchError, redact_url
 
 MAIN = "main"
 DEAD_LETTER = "dead_letter"
@@ -55,3 +55,23 @@ def entry_dead_letter(stage: str, reason: str, error: str, entry: FeedEntry) -> 
         feed_url=entry.feed.url,
         detail={"article_id": entry.article_id, "title": entry.title},
     )
+
+
+def article_dead_letter(
+    stage: str, reason: str, err: Exception, article: Article
+) -> pvalue.TaggedOutput:
+    """A dead letter for an article that failed after extraction (language, entities)."""
+    return dead_letter(
+        stage,
+        reason,
+        f"{type(err).__name__}: {err}",
+        url=article.url,
+        feed_url=article.feed_url,
+        detail={"article_id": article.article_id},
+    )
+
+
+def http_failure_reason(err: FetchError) -> str:
+    """`http_404` for status failures (precise), the client's reason otherwise."""
+    status = err.status
+    return f"http_{status}" if err.reason == "http_error" and status else err.reason

@@ -142,14 +142,6 @@ def _judge_url(entry: FeedEntry, kept: list[FeedEntry]) -> Verdict:
     return Verdict(entry.article_id, kept[0].article_id, kept[0].canonical_url, "url", 1.0)
 
 
-def _entry_order(entry: FeedEntry) -> tuple[str, str, int]:
-    return entry.order_key()
-
-
-def _probe_order(probe: Probe) -> tuple[str, str]:
-    return probe.order_key()
-
-
 class _SplitUrlVerdictFn(beam.DoFn):
     def process(self, element: tuple[FeedEntry, Verdict]) -> Iterator[Any]:
         entry, verdict = element
@@ -189,7 +181,9 @@ class DeduplicateUrls(beam.PTransform):
             entries
             | "KeyByArticleId" >> beam.Map(lambda e: (e.article_id, e))
             | "KeepFirstPerUrl"
-            >> beam.ParDo(SettleThenJudgeFn(_judge_url, _entry_order, self._settle_s, self._ttl_s))
+            >> beam.ParDo(
+                SettleThenJudgeFn(_judge_url, FeedEntry.order_key, self._settle_s, self._ttl_s)
+            )
         )
         split = judged | "SplitUrlVerdicts" >> beam.ParDo(_SplitUrlVerdictFn()).with_outputs(
             DUPLICATE, main=MAIN
@@ -315,12 +309,12 @@ class DeduplicateArticles(beam.PTransform):
         probed = articles | "ProbeBuckets" >> beam.ParDo(_ProbeArticleFn()).with_outputs(
             "probes", main=_ARTICLE
         )
-        judge = functools.partial(_judge_content, max_distance=self._max_distance)
+        judge = functools.partial(dedup.judge, max_distance=self._max_distance)
         guard_s = None if self._settle_s is None else self._settle_s + 600
         verdicts = (
             probed["probes"]
             | "JudgeInBucket"
-            >> beam.ParDo(SettleThenJudgeFn(judge, _probe_order, self._settle_s, self._ttl_s))
+            >> beam.ParDo(SettleThenJudgeFn(judge, Probe.order_key, self._settle_s, self._ttl_s))
             | "KeyVerdictById" >> beam.Map(lambda pv: (pv[1].article_id, (_VERDICT, pv[1])))
         )
         resolved = (
@@ -330,7 +324,3 @@ class DeduplicateArticles(beam.PTransform):
             >> beam.ParDo(_ResolveArticleFn(guard_s=guard_s)).with_outputs(DUPLICATE, main=MAIN)
         )
         return {MAIN: resolved[MAIN], DUPLICATE: resolved[DUPLICATE]}
-
-
-def _judge_content(probe: Probe, kept: list[Probe], max_distance: int) -> Verdict:
-    return dedup.judge(probe, kept, max_distance)

@@ -21,7 +21,7 @@ from apache_beam.ml.inference.base import (
 )
 
 from schemas.records import Article, Entity
-from transforms.common import DEAD_LETTER, MAIN, counter, dead_letter
+from transforms.common import DEAD_LETTER, MAIN, article_dead_letter, counter
 from transforms.core import entities
 
 STAGE = "entities"
@@ -70,14 +70,7 @@ class _AttachEntitiesFn(beam.DoFn):
     def process(self, element: tuple[Article, PredictionResult]) -> Iterator[Any]:
         article, result = element
         if isinstance(result.inference, Exception):
-            yield dead_letter(
-                STAGE,
-                "ner_error",
-                f"{type(result.inference).__name__}: {result.inference}",
-                url=article.url,
-                feed_url=article.feed_url,
-                detail={"article_id": article.article_id},
-            )
+            yield article_dead_letter(STAGE, "ner_error", result.inference, article)
             return
         found: list[Entity] = result.inference
         counter("entities.tagged_articles").inc()

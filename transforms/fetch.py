@@ -7,11 +7,22 @@ from typing import Any
 
 import apache_beam as beam
 
-from transforms.common import DEAD_LETTER, MAIN, counter, entry_dead_letter
+from transforms.common import (
+    DEAD_LETTER,
+    MAIN,
+    counter,
+    entry_dead_letter,
+    http_failure_reason,
+)
 from transforms.core.elements import FeedEntry, FetchedPage, utc_now
-from transforms.core.http import FetchError, HttpClient, HttpConfig, decode_body, sniff_compressed
+from transforms.core.http import (
+    FetchError,
+    HttpClient,
+    HttpConfig,
+    decode_body,
+    ensure_not_compressed,
+)
 from transforms.core.robots import RobotsCache
-from transforms.read_feeds import http_failure_reason
 
 STAGE = "fetch"
 ARTICLE_CONTENT_TYPES = ("text/html", "application/xhtml+xml")
@@ -43,13 +54,9 @@ class FetchArticleFn(beam.DoFn):
                 return
         try:
             response = self._client.get(entry.entry_url)
+            ensure_not_compressed(response.body)
         except FetchError as err:
             yield entry_dead_letter(STAGE, http_failure_reason(err), err.message, entry)
-            return
-        if sniff_compressed(response.body):
-            yield entry_dead_letter(
-                STAGE, "bad_content_type", "compressed bytes served as a page", entry
-            )
             return
         html, encoding = decode_body(response.body, response.headers.get("content-type"))
         counter("articles.fetched").inc()

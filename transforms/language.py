@@ -9,7 +9,7 @@ from typing import Any
 import apache_beam as beam
 
 from schemas.records import Article
-from transforms.common import DEAD_LETTER, MAIN, counter, dead_letter
+from transforms.common import DEAD_LETTER, MAIN, article_dead_letter, counter
 from transforms.core.language import LanguageDetector
 
 STAGE = "language"
@@ -29,14 +29,7 @@ class DetectLanguageFn(beam.DoFn):
             # The title helps short texts (feed-summary fallbacks) more than it misleads.
             guess = self._detector.detect(f"{article.title or ''}\n{article.text}")
         except Exception as err:  # noqa: BLE001 - a bad text must not stop the stream
-            yield dead_letter(
-                STAGE,
-                "language_error",
-                f"{type(err).__name__}: {err}",
-                url=article.url,
-                feed_url=article.feed_url,
-                detail={"article_id": article.article_id},
-            )
+            yield article_dead_letter(STAGE, "language_error", err, article)
             return
         counter(f"language.{guess.language}").inc()
         yield dataclasses.replace(

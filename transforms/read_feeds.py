@@ -8,7 +8,7 @@ from typing import Any
 import apache_beam as beam
 
 from schemas.records import FeedSource
-from transforms.common import DEAD_LETTER, MAIN, counter, dead_letter
+from transforms.common import DEAD_LETTER, MAIN, counter, dead_letter, http_failure_reason
 from transforms.core import urls
 from transforms.core.elements import FeedEntry
 from transforms.core.feeds import FeedParseError, RawEntry, parse_feed
@@ -27,12 +27,6 @@ FEED_CONTENT_TYPES = (
     "text/html",  # ditto: feedparser copes with many such feeds
     "application/octet-stream",
 )
-
-
-def http_failure_reason(err: FetchError) -> str:
-    """`http_404` for status failures (precise), the client's reason otherwise."""
-    status = getattr(err, "status", None)
-    return f"http_{status}" if err.reason == "http_error" and status else err.reason
 
 
 class ReadFeedFn(beam.DoFn):

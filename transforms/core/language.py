@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from langdetect import DetectorFactory
+from langdetect.detector_factory import PROFILES_DIRECTORY
 from langdetect.lang_detect_exception import LangDetectException
 
 UNDETERMINED = "und"
@@ -35,7 +36,7 @@ class LanguageDetector:
 
     def __init__(self) -> None:
         self._factory = DetectorFactory()
-        self._factory.load_profile(_profiles_dir())
+        self._factory.load_profile(PROFILES_DIRECTORY)
         self._factory.set_seed(0)
 
     def detect(self, text: str) -> LanguageGuess:
@@ -71,9 +72,3 @@ def _by_script(letters: list[str]) -> LanguageGuess | None:
     if share < _SCRIPT_SHARE:
         return None
     return LanguageGuess(language, round(share, 4), SCRIPT_DETECTOR_ID)
-
-
-def _profiles_dir() -> str:
-    from langdetect import detector_factory
-
-    return str(detector_factory.PROFILES_DIRECTORY)

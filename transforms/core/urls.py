@@ -86,7 +86,3 @@ def canonicalize(url: str) -> str:
 def article_id(canonical_url: str) -> str:
     """Stable id of an article: the first 16 bytes of SHA-256 of its canonical URL, in hex."""
     return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:32]
-
-
-def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
