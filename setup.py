@@ -28,6 +28,7 @@ setup(
     package_data={
         "schemas": ["*.json"],
         "pipeline.demo_site": ["files/*", "files/**/*"],
+        "pipeline": ["templates/*.j2"],
     },
     include_package_data=True,
     install_requires=pinned("requirements.in"),

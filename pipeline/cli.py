@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 
@@ -14,7 +15,28 @@ commands:
   run    --feeds FILE --output DIR [--once | --streaming] [--allow_address LIST]
          [any Beam pipeline option]      poll feeds and write one record per article
   demo   [--output DIR]                  serve the offline sample site and run on it
+  query  --output DIR "SQL" [--format table|csv|json]
+                                         SQL over articles, duplicates, dead_letters, entities
+  report --output DIR [--html FILE]      one self-contained HTML page with charts and tables
+  export-text --output DIR --to FOLDER   one text file per article (NNN_<fingerprint>.txt)
+  eval   extraction|language|entities|dedup|all --data DIR [--json]
+                                         score the stage code on evaluation data
+  submit --topic TOPIC [--feed] URL...   publish article (or feed) URLs to a job's input topic
+  bq-create-tables --bq_table PROJECT:DATASET.TABLE
+                                         create the BigQuery dataset, tables and views
 """
+
+# Commands that look at a run's output; each module has main(argv) -> exit code.
+_VIEWERS = {
+    "query": "pipeline.query",
+    "report": "pipeline.report",
+    "export-text": "pipeline.export_text",
+}
+# Commands for the Dataflow deployment (docs/DEPLOY.md); same main(argv) contract.
+_GCP = {
+    "submit": "pipeline.submit",
+    "bq-create-tables": "pipeline.bigquery_setup",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,6 +64,14 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline.demo import demo
 
         return demo(rest)
+    if command in _VIEWERS or command in _GCP:
+        module = importlib.import_module({**_VIEWERS, **_GCP}[command])
+        code: int = module.main(rest)
+        return code
+    if command == "eval":
+        from pipeline.evaluate import main as evaluate
+
+        return evaluate(rest)
     print(f"newsbeam: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
     return 2
 

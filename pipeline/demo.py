@@ -28,6 +28,8 @@ def demo(argv: list[str]) -> int:
                 "--allow_address", f"127.0.0.1:{site.port}",
                 # A fresh state each time, so the demo always shows records.
                 "--state_dir", tmp,
+                # Our own server: a short pause between requests is polite enough.
+                "--host_delay", "0.05",
                 *beam_args,
             ]
         )  # fmt: skip

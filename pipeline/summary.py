@@ -31,6 +31,9 @@ class RunSummary:
     entry_dead_letters: int = 0
     feed_dead_letters: int = 0
     already_seen: int = 0
+    # How polls ended and why feeds were not polled: changed, not_modified, unchanged,
+    # not_due, deferred, throttled, moved, retired, disabled, skipped_retired, ...
+    feed_outcomes: dict[str, int] = field(default_factory=dict)
     duplicates_by_kind: dict[str, int] = field(default_factory=dict)
     dead_letters_by_reason: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -55,6 +58,7 @@ class RunSummary:
         rows = [
             ("feeds polled", self.feeds_polled),
             ("  ok / failed", f"{self.feeds_ok} / {self.feeds_failed}"),
+            *((f"  {k.replace('_', ' ')}", v) for k, v in sorted(self.feed_outcomes.items())),
             ("  ill-formed but read (bozo)", self.feeds_bozo),
             ("entries seen", self.entries_seen),
             ("articles written", self.articles_written),
@@ -85,6 +89,9 @@ class RunSummary:
         return path
 
 
+_FEED_TOTALS = frozenset({"feeds.polled", "feeds.ok", "feeds.failed", "feeds.bozo"})
+
+
 def counters_of(result: Any) -> Counter[str]:
     """newsbeam's counters summed over steps (committed values, attempted if none)."""
     totals: Counter[str] = Counter()
@@ -111,7 +118,11 @@ def summarize(run_id: str, counters: Counter[str], seconds: float) -> RunSummary
         seconds=seconds,
     )
     for name, value in counters.items():
-        if name.startswith("duplicates."):
+        if name.startswith("feeds.") and name not in _FEED_TOTALS:
+            summary.feed_outcomes[name.split(".", 1)[1]] = value
+        elif name == "hosts.throttled":
+            summary.feed_outcomes["article hosts throttled"] = value
+        elif name.startswith("duplicates."):
             summary.duplicates_by_kind[name.split(".", 1)[1]] = value
         elif name.startswith("dead_letter."):
             _, subject, stage, reason = name.split(".", 3)

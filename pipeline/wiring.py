@@ -7,18 +7,23 @@ transform-name mapping.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import apache_beam as beam
 
 from pipeline.options import Config
 from schemas.records import FeedSource
-from transforms.common import DEAD_LETTER, DUPLICATE, MAIN
+from transforms.bigquery import WriteBigQueryTables
+from transforms.common import DEAD_LETTER, DUPLICATE, MAIN, STATE
+from transforms.core.bigquery import Tables
 from transforms.core.http import AddressPolicy, HttpConfig
+from transforms.core.state import SEEN_FILE, StateUpdate
 from transforms.dedup import DeduplicateArticles, DeduplicateUrls
 from transforms.entities import TagEntities
 from transforms.extract import ExtractArticles
 from transforms.fetch import ARTICLE_CONTENT_TYPES, FetchArticles
 from transforms.language import DetectLanguage
+from transforms.pubsub import FEEDS, PublishArticles, ReadSubmissions
 from transforms.read_feeds import FEED_CONTENT_TYPES, ReadFeeds
 from transforms.seen import DropSeenEntries
 from transforms.sink import ARTICLES, DEAD_LETTERS, DUPLICATES, WriteArticles
@@ -41,21 +46,36 @@ def http_configs(config: Config) -> tuple[HttpConfig, HttpConfig]:
 
 
 def build(
-    feeds: beam.PCollection, config: Config, run_id: str, seen_path: str | None
+    feeds: beam.PCollection, config: Config, run_id: str, state_dir: str | None
 ) -> dict[str, beam.PCollection]:
-    """Wires every stage after the feed source; returns what it hands to the sink."""
+    """Wires every stage after the feed source; returns what it hands to the sink.
+
+    With ``state_dir`` (bounded runs) the stages start from the state saved by earlier
+    runs and the run writes its state updates under ``state_dir/pending`` for the driver
+    to merge once the run has succeeded; without it (a streaming job) the runner's
+    state and timers are the only memory.
+    """
     feed_http, article_http = http_configs(config)
-    read = feeds | "ReadFeeds" >> ReadFeeds(feed_http)
+    submitted = _read_submissions(feeds.pipeline, config)
+    if submitted:
+        feeds = (feeds, submitted[FEEDS]) | "PolledAndSubmittedFeeds" >> beam.Flatten()
+    read = feeds | "ReadFeeds" >> ReadFeeds(feed_http, config.schedule, config.pacing, state_dir)
     entries = read[MAIN]
-    if seen_path:
-        entries = entries | "DropSeenEntries" >> DropSeenEntries(seen_path, config.dedup_ttl_s)
+    if state_dir:
+        entries = entries | "DropSeenEntries" >> DropSeenEntries(
+            str(Path(state_dir) / SEEN_FILE), config.dedup_ttl_s
+        )
     # A bounded run judges duplicates once its input has ended (settle None); only a
     # streaming run settles for a few seconds and keeps state for the time-to-live.
+    if submitted:
+        entries = (entries, submitted[MAIN]) | "PolledAndSubmittedEntries" >> beam.Flatten()
     settle_s = config.dedup_settle_s if config.streaming else None
     ttl_s = config.dedup_ttl_s
     unique = entries | "DeduplicateUrls" >> DeduplicateUrls(settle_s, ttl_s)
-    fetched = unique[MAIN] | "FetchArticles" >> FetchArticles(article_http, config.obey_robots)
-    extracted = fetched[MAIN] | "ExtractArticles" >> ExtractArticles()
+    fetched = unique[MAIN] | "FetchArticles" >> FetchArticles(
+        article_http, config.obey_robots, config.pacing, state_dir
+    )
+    extracted = fetched[MAIN] | "ExtractArticles" >> ExtractArticles(config.extraction_timeout_s)
     distinct = extracted[MAIN] | "DeduplicateArticles" >> DeduplicateArticles(
         config.near_duplicate_distance, settle_s, ttl_s
     )
@@ -74,9 +94,53 @@ def build(
         )
         | "AllDeadLetters" >> beam.Flatten(),
     }
+    if submitted:
+        outputs[DEAD_LETTERS] = (
+            outputs[DEAD_LETTERS],
+            submitted[DEAD_LETTER],
+        ) | "WithSubmissionDeadLetters" >> beam.Flatten()
     window_s = 10.0 if config.streaming else None
-    outputs | "WriteArticles" >> WriteArticles(str(config.output), run_id, window_s)
+    if config.sink == "bigquery":
+        tables = Tables.parse(config.bq_table or "")
+        outputs | "WriteBigQueryTables" >> WriteBigQueryTables(tables)
+    else:
+        outputs | "WriteArticles" >> WriteArticles(str(config.output), run_id, window_s)
+    if config.output_topic:
+        outputs[ARTICLES] | "PublishArticles" >> PublishArticles(config.output_topic)
+    if state_dir:
+        prefix = pending_prefix(state_dir, run_id)
+        _ = (
+            (read[STATE], fetched[STATE])
+            | "AllStateUpdates" >> beam.Flatten()
+            | "StateLines" >> beam.Map(StateUpdate.to_line)
+            | "WriteStateUpdates" >> beam.io.WriteToText(prefix + STATE_SUFFIX)
+        )
+        # Whatever the sink, the ids of what it was handed become seen keys.
+        _ = (
+            (outputs[ARTICLES], outputs[DUPLICATES])
+            | "AllRecordsWritten" >> beam.Flatten()
+            | "SeenKeys" >> beam.Map(lambda record: record.article_id)
+            | "WriteSeenKeys" >> beam.io.WriteToText(prefix + SEEN_SUFFIX)
+        )
     return outputs
+
+
+def _read_submissions(pipeline: beam.Pipeline, config: Config) -> beam.pvalue.DoOutputsTuple | None:
+    """Submitted URLs from Pub/Sub, or None without --input_topic/--input_subscription."""
+    if not (config.input_topic or config.input_subscription):
+        return None
+    return pipeline | "ReadSubmissions" >> ReadSubmissions(
+        config.input_topic, config.input_subscription
+    )
+
+
+STATE_SUFFIX = ".state"
+SEEN_SUFFIX = ".seen"
+
+
+def pending_prefix(state_dir: str, run_id: str) -> str:
+    """Where a bounded run leaves its state updates and seen keys for the driver."""
+    return str(Path(state_dir) / "pending" / run_id)
 
 
 def create_feeds(pipeline: beam.Pipeline, sources: list[FeedSource]) -> beam.PCollection:

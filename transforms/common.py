@@ -7,14 +7,15 @@ from apache_beam.metrics import Metrics
 
 from schemas.records import Article, DeadLetter, DeadLetterSubject
 from transforms.core.elements import FeedEntry, utc_now
-from transforms.core.http import FetchError, redact_url
+from transforms.core.http import FetchError
+from transforms.core.sanitize import MAX_LINE_CHARS, safe_message, safe_url
+from transforms.core.text import safe_line
 
 MAIN = "main"
 DEAD_LETTER = "dead_letter"
 DUPLICATE = "duplicate"
+STATE = "state"  # StateUpdate rows: what a bounded run hands back to be saved
 METRICS_NAMESPACE = "newsbeam"
-
-_MAX_ERROR_CHARS = 2000
 
 
 def counter(name: str):  # type: ignore[no-untyped-def]
@@ -35,10 +36,10 @@ def dead_letter(
     counter(f"dead_letter.{subject}.{stage}.{reason}").inc()
     record = DeadLetter(
         stage=stage,
-        url=redact_url(url),
-        feed_url=redact_url(feed_url),
+        url=safe_url(url),
+        feed_url=safe_url(feed_url),
         reason=reason,
-        error=error[:_MAX_ERROR_CHARS],
+        error=safe_message(error),
         at=utc_now(),
         subject=subject,
         detail=dict(detail or {}),
@@ -53,7 +54,7 @@ def entry_dead_letter(stage: str, reason: str, error: str, entry: FeedEntry) -> 
         error,
         url=entry.entry_url,
         feed_url=entry.feed.url,
-        detail={"article_id": entry.article_id, "title": entry.title},
+        detail={"article_id": entry.article_id, "title": safe_line(entry.title, MAX_LINE_CHARS)},
     )
 
 

@@ -34,6 +34,8 @@ from transforms.common import DUPLICATE, MAIN, counter
 from transforms.core import dedup
 from transforms.core.dedup import Probe, Verdict
 from transforms.core.elements import FeedEntry, utc_now
+from transforms.core.sanitize import MAX_NAME_CHARS, safe_url
+from transforms.core.text import safe_line
 
 
 class SettleThenJudgeFn(beam.DoFn):
@@ -153,14 +155,14 @@ class _SplitUrlVerdictFn(beam.DoFn):
         yield pvalue.TaggedOutput(
             DUPLICATE,
             Duplicate(
-                url=entry.entry_url,
+                url=safe_url(entry.entry_url),
                 duplicate_of=verdict.duplicate_of_url or "",
                 duplicate_of_id=verdict.duplicate_of_id,
                 kind="url",
                 similarity=1.0,
                 article_id=entry.article_id,
-                feed_url=entry.feed.url,
-                source=entry.source,
+                feed_url=safe_url(entry.feed.url),
+                source=safe_line(entry.source, MAX_NAME_CHARS) or "",
                 title=entry.title,
                 published_at=entry.published_at,
                 detected_at=utc_now(),

@@ -2,89 +2,188 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import apache_beam as beam
+from apache_beam import coders, pvalue
+from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 
 from transforms.common import (
     DEAD_LETTER,
     MAIN,
+    STATE,
     counter,
     entry_dead_letter,
     http_failure_reason,
 )
 from transforms.core.elements import FeedEntry, FetchedPage, utc_now
+from transforms.core.feeds import format_utc
 from transforms.core.http import (
     FetchError,
     HttpClient,
     HttpConfig,
     decode_body,
     ensure_not_compressed,
+    origin,
 )
+from transforms.core.politeness import HOST_LOCKS, PacingPolicy, host_key
+from transforms.core.polling import retry_after_seconds
 from transforms.core.robots import RobotsCache
+from transforms.core.state import StateUpdate, load_host_times, load_map
 
 STAGE = "fetch"
 ARTICLE_CONTENT_TYPES = ("text/html", "application/xhtml+xml")
 
 
+HOST_NOT_BEFORE = ReadModifyWriteStateSpec("not_before", coders.FloatCoder())
+
+
 class FetchArticleFn(beam.DoFn):
-    def __init__(self, http_config: HttpConfig, obey_robots: bool) -> None:
+    """Keyed by host: one request at a time per host, ``PacingPolicy`` delays between them
+    (raised by robots.txt ``Crawl-delay``, by ``Retry-After`` on 429/503)."""
+
+    def __init__(
+        self,
+        http_config: HttpConfig,
+        obey_robots: bool,
+        pacing: PacingPolicy,
+        state_dir: str | None,
+    ) -> None:
         super().__init__()
         self._http_config = http_config
         self._obey_robots = obey_robots
+        self._pacing = pacing
+        self._state_dir = state_dir
         self._client: HttpClient | None = None
         self._robots: RobotsCache | None = None
+        self._saved_hosts: dict[str, float] = {}
 
     def setup(self) -> None:
         self._client = HttpClient(self._http_config)
         if self._obey_robots:
             self._robots = RobotsCache(self._client)
+        if self._state_dir:
+            directory = Path(self._state_dir)
+            self._saved_hosts = load_host_times(directory)
+            if self._robots is not None:
+                self._robots.preload(load_map(directory, "robots"))
 
     def teardown(self) -> None:
         if self._client is not None:
             self._client.close()
 
-    def process(self, entry: FeedEntry) -> Iterator[Any]:
+    def process(
+        self,
+        keyed: tuple[str, FeedEntry],
+        host_not_before: Any = beam.DoFn.StateParam(HOST_NOT_BEFORE),
+    ) -> Iterator[Any]:
         assert self._client is not None
+        host, entry = keyed
+        not_before = max(host_not_before.read() or 0.0, self._saved_hosts.get(host, 0.0))
+        if not_before - time.time() > self._pacing.max_wait_s:
+            yield entry_dead_letter(
+                STAGE,
+                "host_throttled",
+                f"{host} asked us to wait until "
+                f"{format_utc(datetime.fromtimestamp(not_before, UTC))}; a later poll retries",
+                entry,
+            )
+            return
+        with HOST_LOCKS.turn(host, not_before) as turn:
+            outputs, crawl_delay, host_wait = self._fetch(entry)
+            wait = host_wait if host_wait is not None else self._pacing.delay(crawl_delay)
+            turn.then_wait_s = wait
+            done = time.time()
+        host_not_before.write(done + wait)
+        if host_wait is not None:
+            counter("hosts.throttled").inc()
+            outputs.append(
+                pvalue.TaggedOutput(
+                    STATE, StateUpdate("hosts", host, {"not_before": done + wait}, done)
+                )
+            )
+        yield from outputs
+
+    def _fetch(self, entry: FeedEntry) -> tuple[list[Any], float | None, float | None]:
+        """(outputs, robots Crawl-delay, host wait asked by a 429/503) for one entry,
+        while holding the host's turn."""
+        assert self._client is not None
+        outputs: list[Any] = []
+        crawl_delay: float | None = None
         if self._robots is not None:
+            fresh = self._robots.detail(entry.entry_url) is None
             allowed, reason = self._robots.allowed_with_reason(entry.entry_url)
+            crawl_delay = self._robots.crawl_delay(entry.entry_url)
+            if fresh:
+                outputs.extend(self._robots_update(entry.entry_url))
             if not allowed:
-                yield entry_dead_letter(STAGE, reason, "robots.txt does not allow it", entry)
-                return
+                outputs.append(
+                    entry_dead_letter(STAGE, reason, "robots.txt does not allow it", entry)
+                )
+                return outputs, crawl_delay, None
+            if fresh:
+                time.sleep(self._pacing.delay(crawl_delay))  # robots.txt was a request too
         try:
             response = self._client.get(entry.entry_url)
             ensure_not_compressed(response.body)
         except FetchError as err:
-            yield entry_dead_letter(STAGE, http_failure_reason(err), err.message, entry)
-            return
+            host_wait = None
+            if err.reason == "http_error" and err.status in (429, 503):
+                host_wait = retry_after_seconds(err.retry_after, time.time())
+            outputs.append(entry_dead_letter(STAGE, http_failure_reason(err), err.message, entry))
+            return outputs, crawl_delay, host_wait
         html, encoding = decode_body(response.body, response.headers.get("content-type"))
         counter("articles.fetched").inc()
-        yield FetchedPage(
-            entry=entry,
-            final_url=response.final_url,
-            html=html,
-            encoding=encoding,
-            fetched_at=utc_now(),
+        outputs.append(
+            FetchedPage(
+                entry=entry,
+                final_url=response.final_url,
+                html=html,
+                encoding=encoding,
+                fetched_at=utc_now(),
+            )
         )
+        return outputs, crawl_delay, None
+
+    def _robots_update(self, url: str) -> Iterator[Any]:
+        assert self._robots is not None
+        key = origin(url)
+        saved = self._robots.export().get(key)
+        if saved is not None and self._state_dir:
+            yield pvalue.TaggedOutput(STATE, StateUpdate("robots", key, saved, time.time()))
 
 
 class FetchArticles(beam.PTransform):
-    """FeedEntry -> FetchedPage (main) and dead letters."""
+    """FeedEntry -> FetchedPage (main), dead letters and state updates (robots.txt cache,
+    host slow-downs)."""
 
-    def __init__(self, http_config: HttpConfig, obey_robots: bool) -> None:
+    def __init__(
+        self,
+        http_config: HttpConfig,
+        obey_robots: bool,
+        pacing: PacingPolicy,
+        state_dir: str | None = None,
+    ) -> None:
         super().__init__()
-        self._http_config = http_config
-        self._obey_robots = obey_robots
+        self._fn = FetchArticleFn(http_config, obey_robots, pacing, state_dir)
 
     def expand(self, entries: beam.PCollection) -> dict[str, beam.PCollection]:
+        # Keying by host sends every request to one host through one stateful key, so
+        # parallel workers cannot multiply the rate a host sees.
         results = (
             entries
-            # Entries arrive grouped by URL key; spread them so fetches run in parallel.
-            | "SpreadFetches" >> beam.Reshuffle()
-            | "Fetch"
-            >> beam.ParDo(FetchArticleFn(self._http_config, self._obey_robots)).with_outputs(
-                DEAD_LETTER, main=MAIN
+            | "KeyByHost"
+            >> beam.Map(lambda entry: (host_key(entry.entry_url), entry)).with_output_types(
+                beam.typehints.KV[str, FeedEntry]
             )
+            | "Fetch" >> beam.ParDo(self._fn).with_outputs(DEAD_LETTER, STATE, main=MAIN)
         )
-        return {MAIN: results[MAIN], DEAD_LETTER: results[DEAD_LETTER]}
+        # Pages leave the host keys before extraction: one busy host's pages then spread
+        # over workers. (Also needed on Beam 2.77's FnApiRunner, which otherwise loses
+        # downstream event-time timers when this stateful stage is fused with them.)
+        pages = results[MAIN] | "SpreadPages" >> beam.Reshuffle()
+        return {MAIN: pages, DEAD_LETTER: results[DEAD_LETTER], STATE: results[STATE]}

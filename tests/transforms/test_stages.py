@@ -14,6 +14,8 @@ from tests.conftest import StubServer
 from tests.factories import article, entry
 from transforms.common import DEAD_LETTER, MAIN
 from transforms.core.http import AddressPolicy, HttpConfig
+from transforms.core.politeness import PacingPolicy
+from transforms.core.polling import SchedulePolicy
 from transforms.entities import TagEntities
 from transforms.extract import ExtractArticles
 from transforms.fetch import ARTICLE_CONTENT_TYPES, FetchArticles
@@ -43,6 +45,9 @@ RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>Ledger</title>
 </channel></rss>"""
 
 
+NO_DELAY = PacingPolicy(min_delay_s=0.0)  # our own stub server: no pacing needed
+
+
 def http_config(server: StubServer, **changes: object) -> HttpConfig:
     config = HttpConfig(
         user_agent=USER_AGENT,
@@ -58,7 +63,9 @@ def test_read_feeds_emits_entries_and_dead_letters(stub_server: StubServer) -> N
     junk = stub_server.add("/junk.xml", b"\x89PNG....", content_type="application/rss+xml")
     feeds = [FeedSource(url=good, name="Ledger"), FeedSource(url=dead), FeedSource(url=junk)]
     with TestPipeline(runner=RUNNER) as p:
-        out = p | beam.Create(feeds) | ReadFeeds(http_config(stub_server))
+        out = (
+            p | beam.Create(feeds) | ReadFeeds(http_config(stub_server), SchedulePolicy(), NO_DELAY)
+        )
         assert_that(
             out[MAIN] | "Urls" >> beam.Map(lambda e: (e.canonical_url, e.feed.name)),
             equal_to(
@@ -91,7 +98,7 @@ def test_fetch_and_extract(stub_server: StubServer) -> None:
     ]
     article_http = http_config(stub_server, allowed_content_types=ARTICLE_CONTENT_TYPES)
     with TestPipeline(runner=RUNNER) as p:
-        fetched = p | beam.Create(entries) | FetchArticles(article_http, obey_robots=True)
+        fetched = p | beam.Create(entries) | FetchArticles(article_http, True, NO_DELAY)
         extracted = fetched[MAIN] | ExtractArticles()
         assert_that(
             extracted[MAIN]

@@ -296,6 +296,62 @@ def test_label_map_is_the_stable_set() -> None:
     assert "MONEY" not in LABEL_MAP
 
 
+# --- rules after the model (no model) --------------------------------------------------------
+
+
+def test_rules_relabel_persons_by_name() -> None:
+    text = (
+        "Azerbaijan Railways and Anatolia Wire met at Lake Sevan and Cal Anderson Park in "
+        "Yerevan. Michael Jordan spoke; Jordan smiled. Nikol Pashinyan left."
+    )
+    doc = blank_doc(
+        text,
+        ("Azerbaijan Railways", "PERSON"),
+        ("Anatolia Wire", "PERSON"),
+        ("Lake Sevan", "PERSON"),
+        ("Cal Anderson Park", "PERSON"),
+        ("Yerevan", "PERSON"),
+        ("Michael Jordan", "PERSON"),
+        ("Jordan smiled", "PERSON"),
+        ("Nikol Pashinyan", "PERSON"),
+    )
+    # "jordan smiled" is not a place: only the whole name is looked up
+    rules = entities.EntityRules(frozenset({"yerevan", "jordan", "nikol pashinyan x"}))
+    got = [(e.text, e.label_) for e in rules(doc).ents]
+    assert got == [
+        ("Azerbaijan Railways", "ORG"),
+        ("Anatolia Wire", "ORG"),
+        ("Lake Sevan", "LOC"),
+        ("Cal Anderson Park", "LOC"),
+        ("Yerevan", "GPE"),
+        ("Michael Jordan", "PERSON"),
+        ("Jordan smiled", "PERSON"),
+        ("Nikol Pashinyan", "PERSON"),
+    ]
+
+
+def test_rules_keep_a_place_name_that_is_a_surname_here() -> None:
+    text = "Jordan left early. Michael Jordan had scored 40."
+    doc = blank_doc(text, ("Jordan", "PERSON"), ("Michael Jordan", "PERSON"))
+    rules = entities.EntityRules(frozenset({"jordan"}))
+    assert [e.label_ for e in rules(doc).ents] == ["PERSON", "PERSON"]
+
+
+def test_rules_leave_other_labels_alone() -> None:
+    doc = blank_doc("The West Bank and Linkin Park.", ("West Bank", "GPE"), ("Linkin Park", "ORG"))
+    rules = entities.EntityRules(frozenset({"linkin park"}))
+    assert [e.label_ for e in rules(doc).ents] == ["GPE", "ORG"]
+
+
+def test_place_names_come_from_the_pinned_packages() -> None:
+    places = entities.load_place_names()
+    # countries (pycountry, GeoNames), regions (ISO 3166-2), cities and their alternate names
+    for name in ("Armenia", "Russian Federation", "Russia", "Lori", "Yerevan", "Tiflis"):
+        assert entities._place_key(name) in places, name
+    assert entities._place_key("São Paulo") == entities._place_key("SAO  PAULO")
+    assert "sergei lavrov" not in places
+
+
 # --- the real model --------------------------------------------------------------------------
 
 NEWS = (
@@ -317,7 +373,7 @@ def nlp() -> Iterator[spacy.language.Language]:
 
 
 def test_model_is_ner_only(nlp: spacy.language.Language) -> None:
-    assert nlp.pipe_names == ["ner"]
+    assert nlp.pipe_names == ["ner", entities.ENTITY_RULES]
     assert model_id(nlp).startswith("en_core_web_sm")
     assert model_id(nlp).endswith("-3.8.0")
 
@@ -359,6 +415,19 @@ def test_tagging_a_news_paragraph(nlp: spacy.language.Language) -> None:
             assert surface == surface.strip(" .,;:\"'")
             assert "\n" not in surface
     assert [e.spans[0] for e in ents] == sorted(e.spans[0] for e in ents)
+
+
+def test_demo_names_are_not_persons(nlp: spacy.language.Language) -> None:
+    # The small model alone tags all three PERSON (seen on the demo site).
+    text = (
+        "Anatolia Wire reported that Azerbaijan Railways will run freight trains from Baku. "
+        "The talks in Yerevan ended on Tuesday. Yerevan said the line would reopen."
+    )
+    (ents,) = tag_entities(nlp, [text])
+    labels = {e.canonical: e.label for e in ents}
+    assert labels["Anatolia Wire"] == "ORG"
+    assert labels["Azerbaijan Railways"] == "ORG"
+    assert labels["Yerevan"] == "LOC"
 
 
 def test_batches_keep_order_and_truncate(

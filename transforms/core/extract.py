@@ -29,7 +29,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from html.parser import HTMLParser
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -52,7 +51,6 @@ __all__ = [
     "drop_residue",
     "drop_trailing_residue",
     "extract_article",
-    "html_to_text",
     "is_ad_marker",
     "is_byline",
     "is_share_residue",
@@ -239,11 +237,6 @@ _SOURCE_RE: Final = re.compile(
 )
 _MAX_SOURCE_WORDS: Final = 8
 _LIST_MARKER_RE: Final = re.compile(r"^(?:[-•*·]\s+)+")
-_FEED_TAIL_RE: Final = re.compile(
-    r"^(?:the\s+post\s+.+\s+appeared\s+first\s+on\s+.+|continue\s+reading.*|read\s+more.*"
-    r"|\[(?:…|\.\.\.)\]|…|\.\.\.)$",
-    re.IGNORECASE,
-)
 
 
 def _unlisted(paragraph: str) -> str:
@@ -491,61 +484,6 @@ def clean_title(title: str | None, sites: frozenset[str] = frozenset()) -> str |
                 continue
         break
     return text
-
-
-# --------------------------------------------------------------------------------------
-# Feed-summary HTML -> text
-
-
-class _TextCollector(HTMLParser):
-    _BLOCK: Final = frozenset(
-        {
-            "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
-            "blockquote", "tr", "table", "section", "article", "header", "footer",
-            "figure", "figcaption", "pre", "hr", "dd", "dt",
-        }
-    )  # fmt: skip
-    _SKIP: Final = frozenset({"script", "style", "noscript", "template", "head", "title"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip_depth = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self._skip_depth += 1
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP:
-            self._skip_depth = max(0, self._skip_depth - 1)
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip_depth:
-            self.parts.append(data)
-
-
-def html_to_text(fragment: str) -> str:
-    """Text of an HTML fragment (a feed summary): block elements become paragraphs.
-
-    Plain text passes through unchanged apart from entity decoding. Feed-only tails
-    ("The post X appeared first on Y.", "Continue reading", "[…]") are dropped.
-    """
-    collector = _TextCollector()
-    collector.feed(fragment)
-    collector.close()
-    paras = split_paragraphs("".join(collector.parts))
-    while paras and _FEED_TAIL_RE.match(paras[-1]):
-        paras.pop()
-    return "\n\n".join(paras)
 
 
 # --------------------------------------------------------------------------------------
@@ -947,8 +885,9 @@ def extract_article(
 
     `html` must be the page decoded to `str` by our fetcher; bytes raise TypeError.
     Text: trafilatura (precision mode, no comments, tables kept) plus `clean_text`. If
-    that has fewer than MIN_ARTICLE_WORDS words, the feed summary (HTML stripped) is used,
-    else the feed title; if there is no text at all, ExtractionError("empty_extraction").
+    that has fewer than MIN_ARTICLE_WORDS words, the feed summary (plain text, as
+    `transforms.core.feeds` cleaned it) is used, else the feed title; if there is no text
+    at all, ExtractionError("empty_extraction").
     """
     if not isinstance(html, str):
         raise TypeError(
@@ -972,7 +911,9 @@ def extract_article(
     method = METHOD_TRAFILATURA
 
     if _substance(text) < MIN_ARTICLE_WORDS:
-        summary = html_to_text(feed_summary) if feed_summary else ""
+        # Already plain text (transforms.core.text): parsing it as HTML again would
+        # decode its entities twice and swallow a literal "<b>" as a tag.
+        summary = "\n\n".join(split_paragraphs(feed_summary)) if feed_summary else ""
         short_title = _clean_field(feed_title)
         if summary:
             text, method = summary, METHOD_FEED_SUMMARY

@@ -8,7 +8,6 @@ URL. JSON Feed is not something feedparser 6 reads, so it is parsed here with `j
 from __future__ import annotations
 
 import calendar
-import html
 import io
 import json
 import re
@@ -24,15 +23,14 @@ import yaml
 from lxml import etree
 
 from schemas.records import FeedSource
+from transforms.core.polling import declared_interval
+from transforms.core.text import drop_feed_tails, to_text
 
 MAX_ENTRIES_PER_FEED = 1000
 MAX_FIELD_CHARS = 20_000
+MAX_LINE_CHARS = 1_000
 
 _JSON_TYPES = ("application/feed+json", "application/json")
-_TAG_RE = re.compile(r"<[^>]+>")
-_SPACE_RE = re.compile(r"[ \t\r\f\v]+")
-# Characters XML 1.0 forbids and BigQuery/JSON consumers choke on.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class FeedListError(ValueError):
@@ -69,6 +67,8 @@ class ParsedFeed:
     bozo_reason: str | None
     format: str
     truncated: int = 0
+    #: Shortest poll interval the feed asks for (``<ttl>``, ``sy:updatePeriod``), s.
+    min_interval_s: float = 0.0
 
 
 # --- feed lists -------------------------------------------------------------------------
@@ -212,13 +212,16 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None) -> ParsedFeed
     parsed = [_entry_from_feedparser(e) for e in entries[:MAX_ENTRIES_PER_FEED]]
     bozo_exc = result.get("bozo_exception")
     return ParsedFeed(
-        title=clean_text(feed.get("title")),
+        title=clean_line(feed.get("title"), html=_is_html(feed, "title")),
         link=feed.get("link"),
         entries=tuple(parsed),
         bozo=bool(result.get("bozo")),
         bozo_reason=type(bozo_exc).__name__ if bozo_exc else None,
         format=version or "unknown",
         truncated=max(0, len(entries) - MAX_ENTRIES_PER_FEED),
+        min_interval_s=declared_interval(
+            feed.get("ttl"), feed.get("sy_updateperiod"), feed.get("sy_updatefrequency")
+        ),
     )
 
 
@@ -237,9 +240,9 @@ def _entry_from_feedparser(entry: Mapping[str, Any]) -> RawEntry:
     return RawEntry(
         link=link,
         guid=entry.get("id"),
-        title=clean_text(entry.get("title")),
-        summary=clean_text(entry.get("summary") or entry.get("description")),
-        authors=tuple(a for a in (clean_text(x) for x in authors) if a),
+        title=clean_line(entry.get("title"), html=_is_html(entry, "title")),
+        summary=clean_text(entry.get("summary"), html=_is_html(entry, "summary")),
+        authors=tuple(a for a in (clean_line(x, html=False) for x in authors) if a),
         published_at=_struct_time_to_rfc3339(parsed_time),
     )
 
@@ -261,13 +264,16 @@ def _parse_json_feed(body: bytes) -> ParsedFeed:
     for item in items[:MAX_ENTRIES_PER_FEED]:
         if not isinstance(item, dict):
             continue
-        summary = item.get("summary") or item.get("content_text") or item.get("content_html")
+        # JSON Feed says which fields are HTML: only content_html.
+        summary = clean_text(_opt_str(item.get("summary") or item.get("content_text")), html=False)
+        if summary is None:
+            summary = clean_text(_opt_str(item.get("content_html")))
         entries.append(
             RawEntry(
                 link=_opt_str(item.get("url") or item.get("external_url")),
                 guid=_opt_str(item.get("id")),
-                title=clean_text(_opt_str(item.get("title"))),
-                summary=clean_text(_opt_str(summary)),
+                title=clean_line(_opt_str(item.get("title")), html=False),
+                summary=summary,
                 authors=_json_authors(item) or feed_authors,
                 published_at=normalize_timestamp(
                     _opt_str(item.get("date_published") or item.get("date_modified"))
@@ -275,7 +281,7 @@ def _parse_json_feed(body: bytes) -> ParsedFeed:
             )
         )
     return ParsedFeed(
-        title=clean_text(_opt_str(data.get("title"))),
+        title=clean_line(_opt_str(data.get("title")), html=False),
         link=_opt_str(data.get("home_page_url")),
         entries=tuple(entries),
         bozo=False,
@@ -287,22 +293,31 @@ def _parse_json_feed(body: bytes) -> ParsedFeed:
 
 def _json_authors(obj: Mapping[str, Any]) -> tuple[str, ...]:
     raw = obj.get("authors") or ([obj["author"]] if isinstance(obj.get("author"), dict) else [])
-    names = (clean_text(_opt_str(a.get("name"))) for a in raw if isinstance(a, dict))
+    names = (clean_line(_opt_str(a.get("name")), html=False) for a in raw if isinstance(a, dict))
     return tuple(n for n in names if n)
 
 
 # --- small shared helpers ---------------------------------------------------------------
 
 
-def clean_text(value: str | None, limit: int = MAX_FIELD_CHARS) -> str | None:
-    """Plain text from a feed field: tags dropped, entities decoded, controls removed."""
+def clean_text(value: str | None, *, html: bool = True) -> str | None:
+    """A feed's summary as plain text (one decoding, see transforms.core.text), capped."""
     if not value:
         return None
-    text = html.unescape(_TAG_RE.sub(" ", value))
-    text = _CONTROL_RE.sub("", text)
-    text = "\n".join(_SPACE_RE.sub(" ", line).strip() for line in text.splitlines())
-    text = re.sub(r"\n{3,}", "\n\n", text).strip()
-    return text[:limit] or None
+    return drop_feed_tails(to_text(value, html=html))[:MAX_FIELD_CHARS] or None
+
+
+def clean_line(value: str | None, *, html: bool = True) -> str | None:
+    """A feed's title or author name as one line of plain text, capped."""
+    if not value:
+        return None
+    return " ".join(to_text(value, html=html).split())[:MAX_LINE_CHARS] or None
+
+
+def _is_html(entry: Mapping[str, Any], name: str) -> bool:
+    """Whether feedparser says field `name` holds HTML (its default) or plain text."""
+    detail = entry.get(f"{name}_detail") or {}
+    return detail.get("type") != "text/plain"
 
 
 def _struct_time_to_rfc3339(value: time.struct_time | None) -> str | None:

@@ -480,6 +480,9 @@ class FetchResponse:
     redirects: tuple[str, ...]
     elapsed_s: float
     truncated: bool = False
+    #: Where the URL has permanently moved: the last target of the redirect chain's
+    #: unbroken run of 301/308 hops from the start (None if the first hop was not one).
+    moved_to: str | None = None
 
 
 # --------------------------------------------------------------------------- URLs
@@ -1084,6 +1087,8 @@ class HttpClient:
         target = _parse_target(url)
         requested = _strip_userinfo(url)
         redirects: list[str] = []
+        moved_to: str | None = None
+        permanent = True
         while True:
             resp = self._send(target, cfg, headers, guard)
             status = resp.status
@@ -1096,6 +1101,9 @@ class HttpClient:
                     )
                 target = _parse_target(urljoin(target.url, _header_text(location).strip()))
                 redirects.append(target.url)
+                permanent = permanent and status in (301, 308)
+                if permanent:
+                    moved_to = target.url
                 continue
             if 200 <= status < 300 or status == 304:
                 break
@@ -1120,6 +1128,7 @@ class HttpClient:
             redirects=tuple(redirects),
             elapsed_s=time.monotonic() - started,
             truncated=cut,
+            moved_to=moved_to,
         )
 
     def _pool(self, scheme: str, ip: str, port: int, hostname: str) -> HTTPConnectionPool:

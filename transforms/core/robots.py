@@ -80,6 +80,16 @@ class _Entry:
     # The fetcher's refusal when robots.txt was never asked for because its address is
     # refused: the article fetch would be refused the same way, and that is the reason.
     refusal: str | None = None
+    text: str | None = None  # the parsed robots.txt, kept so the cache can be saved
+
+    def to_json(self, remaining_s: float, now_wall: float) -> dict[str, object]:
+        return {
+            "text": self.text,
+            "allow_all": self.allow_all,
+            "detail": self.detail,
+            "refusal": self.refusal,
+            "expires_at": now_wall + remaining_s,
+        }
 
 
 class RobotsCache:
@@ -183,6 +193,49 @@ class RobotsCache:
         delay = rules.crawl_delay(self._token)
         return None if delay is None else float(delay)
 
+    def export(self, now_wall: float | None = None) -> dict[str, dict[str, object]]:
+        """Every unexpired entry, by origin, with wall-clock expiry: saved between runs."""
+        now_wall = time.time() if now_wall is None else now_wall
+        now = self._clock()
+        with self._lock:
+            items = list(self._cache.items())
+        return {
+            key: entry.to_json(entry.expires - now, now_wall)
+            for key, entry in items
+            if entry.expires > now
+        }
+
+    def preload(self, saved: dict[str, dict[str, object]], now_wall: float | None = None) -> int:
+        """Restores entries from :meth:`export` that have not expired; returns how many.
+        Expiry never exceeds what this cache's TTLs allow, whatever the file says."""
+        now_wall = time.time() if now_wall is None else now_wall
+        now = self._clock()
+        restored = 0
+        for key, row in saved.items():
+            try:
+                remaining = float(row["expires_at"]) - now_wall  # type: ignore[arg-type]
+                text = row.get("text")
+                rules = Protego.parse(text) if isinstance(text, str) else None
+                allow_all = bool(row.get("allow_all")) and rules is None
+            except Exception:  # noqa: BLE001, S112 - a damaged row is refetched, not trusted
+                continue
+            cap = self._ttl if (rules is not None or allow_all) else self._failure_ttl
+            if remaining <= 0:
+                continue
+            refusal = row.get("refusal")
+            entry = _Entry(
+                rules,
+                allow_all,
+                str(row.get("detail", "")),
+                now + min(remaining, cap),
+                refusal if isinstance(refusal, str) else None,
+                text if isinstance(text, str) and rules is not None else None,
+            )
+            with self._lock:
+                self._cache[key] = entry
+            restored += 1
+        return restored
+
     def detail(self, url: str) -> str | None:
         """Human-readable outcome of the cached robots.txt fetch for ``url``'s origin
         (for logs), or None if nothing is cached. Never triggers a fetch."""
@@ -245,7 +298,7 @@ class RobotsCache:
         detail = f"parsed {len(resp.body)} bytes from {redact_url(resp.final_url)}"
         if resp.truncated:
             detail += " (truncated at cap)"
-        return _Entry(rules, False, detail, self._clock() + self._ttl)
+        return _Entry(rules, False, detail, self._clock() + self._ttl, text=text)
 
     def _unavailable(self, detail: str) -> _Entry:
         return _Entry(None, True, detail, self._clock() + self._ttl)
