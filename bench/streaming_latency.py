@@ -59,6 +59,18 @@ WORDS = (
 )
 
 
+def article_page(title: str, seed: str | int) -> bytes:
+    """An article page whose text shares no run of words with another seed's."""
+    rng = random.Random(seed)
+    paragraphs = "".join(
+        "<p>" + " ".join(rng.choice(WORDS) for _ in range(40)) + ".</p>" for _ in range(6)
+    )
+    return (
+        f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+        f"{paragraphs}</article></body></html>"
+    ).encode()
+
+
 class _Site:
     """A feed whose items can be added while it is being polled; one page per item."""
 
@@ -111,12 +123,7 @@ class _Site:
             )
             return 200, feed.encode(), "application/rss+xml", etag
         if path.startswith("/a/"):
-            rng = random.Random(path)
-            text = "".join(
-                "<p>" + " ".join(rng.choice(WORDS) for _ in range(40)) + ".</p>" for _ in range(6)
-            )
-            html = f"<html><body><article><h1>{path[3:]}</h1>{text}</article></body></html>"
-            return 200, html.encode(), "text/html; charset=utf-8", None
+            return 200, article_page(path[3:], path), "text/html; charset=utf-8", None
         return 404, b"", "text/plain", None
 
     def close(self) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import random
 import subprocess
 import sys
 import time
@@ -18,57 +17,12 @@ from typing import Any
 
 import pytest
 
+from bench.streaming_latency import article_page
 from pipeline.run import run
 from tests.polling.server import RecordingServer, Reply
 
 RSS_TYPE = {"Content-Type": "application/rss+xml"}
 HTML_TYPE = {"Content-Type": "text/html; charset=utf-8"}
-WORDS = (
-    "harbour",
-    "council",
-    "budget",
-    "river",
-    "station",
-    "museum",
-    "teacher",
-    "farmer",
-    "railway",
-    "bridge",
-    "winter",
-    "election",
-    "court",
-    "hospital",
-    "market",
-    "festival",
-    "factory",
-    "village",
-    "mayor",
-    "strike",
-    "energy",
-    "school",
-    "library",
-    "coast",
-    "island",
-    "forest",
-    "police",
-    "border",
-    "ministry",
-    "union",
-    "airport",
-    "tunnel",
-)
-
-
-def page(title: str, seed: int) -> bytes:
-    """An article page whose text shares no run of words with another seed's."""
-    rng = random.Random(seed)
-    paragraphs = "".join(
-        "<p>" + " ".join(rng.choice(WORDS) for _ in range(40)) + ".</p>" for _ in range(6)
-    )
-    return (
-        f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
-        f"{paragraphs}</article></body></html>"
-    ).encode()
 
 
 def rss(base: str, slugs: list[str], extra: str = "") -> bytes:
@@ -102,7 +56,9 @@ def other_host() -> Iterator[RecordingServer]:
 
 def serve_articles(server: RecordingServer, slugs: list[str], delay_s: float = 0.0) -> None:
     for i, slug in enumerate(slugs):
-        server.routes[f"/a/{slug}"] = Reply(200, page(f"Story {slug}", i), HTML_TYPE, delay_s)
+        server.routes[f"/a/{slug}"] = Reply(
+            200, article_page(f"Story {slug}", i), HTML_TYPE, delay_s
+        )
 
 
 def newsbeam(
