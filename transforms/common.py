@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 
 from schemas.records import Article, DeadLetter, DeadLetterSubject
 from transforms.core.elements import FeedEntry, utc_now
 from transforms.core.http import FetchError
+from transforms.core.politeness import host_key
 from transforms.core.sanitize import MAX_LINE_CHARS, safe_message, safe_url
 from transforms.core.text import safe_line
 
@@ -76,3 +81,30 @@ def http_failure_reason(err: FetchError) -> str:
     """`http_404` for status failures (precise), the client's reason otherwise."""
     status = err.status
     return f"http_{status}" if err.reason == "http_error" and status else err.reason
+
+
+def by_host(
+    values: beam.PCollection,
+    url_of: Callable[[Any], str],
+    value_type: type,
+    fn: beam.DoFn,
+    step: str,
+    spread: str,
+) -> dict[str, beam.PCollection]:
+    """Runs the stateful ``fn`` keyed by each value's host, so every request to one host
+    goes through one key and parallel workers cannot multiply the rate it sees.
+
+    The main output then leaves the host keys (``spread``): one busy host's results
+    spread over workers, and Beam 2.77's FnApiRunner needs the break, since it otherwise
+    loses later event-time timers when a stateful stage is fused with the steps after it.
+    """
+    results = (
+        values
+        | "KeyByHost"
+        >> beam.Map(lambda value: (host_key(url_of(value)), value)).with_output_types(
+            beam.typehints.KV[str, value_type]
+        )
+        | step >> beam.ParDo(fn).with_outputs(DEAD_LETTER, STATE, main=MAIN)
+    )
+    main = results[MAIN] | spread >> beam.Reshuffle()
+    return {MAIN: main, DEAD_LETTER: results[DEAD_LETTER], STATE: results[STATE]}

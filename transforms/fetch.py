@@ -13,9 +13,8 @@ from apache_beam import coders, pvalue
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 
 from transforms.common import (
-    DEAD_LETTER,
-    MAIN,
     STATE,
+    by_host,
     counter,
     entry_dead_letter,
     http_failure_reason,
@@ -30,7 +29,7 @@ from transforms.core.http import (
     ensure_not_compressed,
     origin,
 )
-from transforms.core.politeness import HOST_LOCKS, PacingPolicy, host_key
+from transforms.core.politeness import HOST_LOCKS, PacingPolicy
 from transforms.core.polling import retry_after_seconds
 from transforms.core.robots import RobotsCache
 from transforms.core.state import StateUpdate, load_host_times, load_map
@@ -152,7 +151,7 @@ class FetchArticleFn(beam.DoFn):
     def _robots_update(self, url: str) -> Iterator[Any]:
         assert self._robots is not None
         key = origin(url)
-        saved = self._robots.export().get(key)
+        saved = self._robots.export(origins=[key]).get(key)
         if saved is not None and self._state_dir:
             yield pvalue.TaggedOutput(STATE, StateUpdate("robots", key, saved, time.time()))
 
@@ -172,18 +171,4 @@ class FetchArticles(beam.PTransform):
         self._fn = FetchArticleFn(http_config, obey_robots, pacing, state_dir)
 
     def expand(self, entries: beam.PCollection) -> dict[str, beam.PCollection]:
-        # Keying by host sends every request to one host through one stateful key, so
-        # parallel workers cannot multiply the rate a host sees.
-        results = (
-            entries
-            | "KeyByHost"
-            >> beam.Map(lambda entry: (host_key(entry.entry_url), entry)).with_output_types(
-                beam.typehints.KV[str, FeedEntry]
-            )
-            | "Fetch" >> beam.ParDo(self._fn).with_outputs(DEAD_LETTER, STATE, main=MAIN)
-        )
-        # Pages leave the host keys before extraction: one busy host's pages then spread
-        # over workers. (Also needed on Beam 2.77's FnApiRunner, which otherwise loses
-        # downstream event-time timers when this stateful stage is fused with them.)
-        pages = results[MAIN] | "SpreadPages" >> beam.Reshuffle()
-        return {MAIN: pages, DEAD_LETTER: results[DEAD_LETTER], STATE: results[STATE]}
+        return by_host(entries, lambda e: e.entry_url, FeedEntry, self._fn, "Fetch", "SpreadPages")

@@ -13,9 +13,8 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 
 from schemas.records import FeedSource
 from transforms.common import (
-    DEAD_LETTER,
-    MAIN,
     STATE,
+    by_host,
     counter,
     dead_letter,
     http_failure_reason,
@@ -24,7 +23,7 @@ from transforms.core import urls
 from transforms.core.elements import FeedEntry
 from transforms.core.feeds import RawEntry
 from transforms.core.http import FetchError, HttpClient, HttpConfig
-from transforms.core.politeness import HOST_LOCKS, PacingPolicy, host_key
+from transforms.core.politeness import HOST_LOCKS, PacingPolicy
 from transforms.core.poller import PollResult, poll_feed
 from transforms.core.polling import FeedState, SchedulePolicy, defer, is_due, next_state
 from transforms.core.state import StateKind, StateUpdate, load_feed_states, load_host_times
@@ -222,15 +221,4 @@ class ReadFeeds(beam.PTransform):
         self._fn = PollFeedFn(http_config, schedule, pacing, state_dir)
 
     def expand(self, feeds: beam.PCollection) -> dict[str, beam.PCollection]:
-        # Keying by host sends every request to one host through one stateful key.
-        results = (
-            feeds
-            | "KeyByHost"
-            >> beam.Map(lambda feed: (host_key(feed.url), feed)).with_output_types(
-                beam.typehints.KV[str, FeedSource]
-            )
-            | "PollFeeds" >> beam.ParDo(self._fn).with_outputs(DEAD_LETTER, STATE, main=MAIN)
-        )
-        # Entries leave the host keys (see FetchArticles for why this matters twice).
-        entries = results[MAIN] | "SpreadEntries" >> beam.Reshuffle()
-        return {MAIN: entries, DEAD_LETTER: results[DEAD_LETTER], STATE: results[STATE]}
+        return by_host(feeds, lambda f: f.url, FeedSource, self._fn, "PollFeeds", "SpreadEntries")

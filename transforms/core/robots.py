@@ -36,7 +36,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -193,12 +193,18 @@ class RobotsCache:
         delay = rules.crawl_delay(self._token)
         return None if delay is None else float(delay)
 
-    def export(self, now_wall: float | None = None) -> dict[str, dict[str, object]]:
-        """Every unexpired entry, by origin, with wall-clock expiry: saved between runs."""
+    def export(
+        self, now_wall: float | None = None, *, origins: Iterable[str] | None = None
+    ) -> dict[str, dict[str, object]]:
+        """Unexpired entries (all, or those of ``origins``), by origin, with wall-clock
+        expiry: saved between runs."""
         now_wall = time.time() if now_wall is None else now_wall
         now = self._clock()
         with self._lock:
-            items = list(self._cache.items())
+            if origins is None:
+                items = list(self._cache.items())
+            else:
+                items = [(k, self._cache[k]) for k in origins if k in self._cache]
         return {
             key: entry.to_json(entry.expires - now, now_wall)
             for key, entry in items
