@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,6 +9,7 @@ import pytest
 
 from pipeline import USER_AGENT
 from tests.hostile.server import HostileServer
+from tests.loopback import StubResolver
 from transforms.core.http import AddressPolicy, HttpClient, HttpConfig
 
 
@@ -33,25 +33,6 @@ def http_config(server: HostileServer | None = None, **changes: Any) -> HttpConf
         **changes,
     }
     return HttpConfig(**values)
-
-
-class StubResolver:
-    """getaddrinfo stand-in: ``answers[host]`` is a list of IPs, or a list of such lists
-    handed out one per call (DNS rebinding). Records every name it is asked for."""
-
-    def __init__(self, answers: dict[str, Any]) -> None:
-        self.answers = answers
-        self.calls: list[str] = []
-
-    def __call__(self, host: str, port: int, *args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
-        self.calls.append(host)
-        answer = self.answers.get(host)
-        if answer is None:
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        if answer and isinstance(answer[0], list):
-            answer = answer[min(self.calls.count(host), len(answer)) - 1]
-        family = socket.AF_INET6 if ":" in answer[0] else socket.AF_INET
-        return [(family, socket.SOCK_STREAM, 6, "", (ip, port)) for ip in answer]
 
 
 @pytest.fixture

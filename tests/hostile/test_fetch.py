@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile.conftest import StubResolver, http_config
+from tests.hostile.conftest import http_config
 from tests.hostile.server import (
     HostileServer,
     drip,
@@ -27,6 +27,7 @@ from tests.hostile.server import (
     self_signed_context,
     timed,
 )
+from tests.loopback import StubResolver
 from transforms.core.http import FetchError, HttpClient, decode_body, ensure_not_compressed
 from transforms.core.sanitize import safe_message, safe_url
 

@@ -7,13 +7,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler
-from typing import Any
 
 import pytest
 
-from tests.unit.test_http import (
+from tests.loopback import (
     LocalServer,
-    Route,
     StubResolver,
     body_route,
     config,
@@ -50,20 +48,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def server() -> Iterator[Callable[..., LocalServer]]:
-    made: list[LocalServer] = []
-
-    def make(routes: dict[str, Route], **kwargs: Any) -> LocalServer:
-        srv = LocalServer(routes, **kwargs)
-        made.append(srv)
-        return srv
-
-    yield make
-    for srv in made:
-        srv.close()
 
 
 @pytest.fixture

@@ -785,21 +785,12 @@ class _GuardedHTTPConnection(HTTPConnection):
         return super().getresponse()
 
 
-class _GuardedHTTPSConnection(HTTPSConnection):
-    # No hook is needed for the TLS handshake: Python applies the socket timeout (the
-    # connect timeout, never more than the time left) to the handshake as a whole.
+class _GuardedHTTPSConnection(_GuardedHTTPConnection, HTTPSConnection):
+    """The same hooks around HTTPSConnection (the MRO puts its connect under them).
 
-    def connect(self) -> None:
-        super().connect()
-        guard = _current_guard()
-        if guard is not None:
-            guard.attach(self.sock)
-
-    def getresponse(self) -> Any:
-        guard = _current_guard()
-        if guard is not None:
-            guard.attach(self.sock)
-        return super().getresponse()
+    No hook is needed for the TLS handshake: Python applies the socket timeout (the
+    connect timeout, never more than the time left) to the handshake as a whole.
+    """
 
 
 def _detach_from_guard(conn: Any) -> None:
