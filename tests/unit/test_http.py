@@ -987,6 +987,17 @@ def test_config_validation() -> None:
             "cp1252",
         ),
         (b'<meta charset="utf-16"><p>caf\xc3\xa9', None, '<meta charset="utf-16"><p>café', "utf-8"),
+        # A stale in-document latin-1 label over bytes that are all valid UTF-8: the
+        # bytes win; over real latin-1 bytes, or ASCII only, the label stands.
+        (
+            b'<meta charset="iso-8859-1"><p>f\xc3\xbcr',
+            None,
+            '<meta charset="iso-8859-1"><p>für',
+            "utf-8",
+        ),
+        (b'<meta charset="iso-8859-1"><p>f\xfcr', None, None, "cp1252"),
+        (b'<meta charset="iso-8859-1"><p>fuer', None, None, "cp1252"),
+        (b"f\xc3\xbcr", "text/html; charset=iso-8859-1", "fÃ¼r", "cp1252"),
         # Unknown or unwanted labels fall through to detection.
         ("café".encode(), "text/html; charset=x-foo", "café", "utf-8"),
         (b"+ADw-script+AD4-", "text/html; charset=utf-7", "+ADw-script+AD4-", "utf-8"),

@@ -1413,7 +1413,8 @@ def decode_body(body: bytes, content_type: str | None) -> tuple[str, str]:
     3. an XML declaration's ``encoding`` or an HTML ``<meta charset>`` /
        ``<meta http-equiv="Content-Type" content="...charset=...">`` in the first 2 KiB
        (a UTF-16/32 label there is read as UTF-8, as browsers do, since the bytes were
-       evidently ASCII-compatible);
+       evidently ASCII-compatible), and an in-document latin-1/windows-1252 label is
+       overruled by UTF-8 when the body has non-ASCII bytes and is all valid UTF-8;
     4. UTF-8, if the whole body is valid UTF-8;
     5. cp1252 (windows-1252).
 
@@ -1438,6 +1439,10 @@ def decode_body(body: bytes, content_type: str | None) -> tuple[str, str]:
             codec_or_none = _codec_for(found.group(1) if found else None)
             if codec_or_none is not None and codec_or_none.startswith(("utf-16", "utf-32")):
                 codec_or_none = "utf-8"
+            elif codec_or_none == "cp1252" and not body.isascii() and _is_utf8(body):
+                # A page saved as UTF-8 under a template's stale latin-1 label: non-ASCII
+                # cp1252 text is almost never also valid UTF-8, so the bytes win.
+                codec_or_none = "utf-8"
         if codec_or_none is not None:
             return body.decode(codec_or_none, errors="replace"), codec_or_none
         try:
@@ -1446,6 +1451,14 @@ def decode_body(body: bytes, content_type: str | None) -> tuple[str, str]:
             return body.decode("cp1252", errors="replace"), "cp1252"
     except Exception:  # noqa: BLE001 - contract: never raise on hostile bytes
         return bytes(body).decode("utf-8", errors="replace"), "utf-8"
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 _COMPRESSED_MAGIC: Final = (
