@@ -112,6 +112,10 @@ def evaluate_extraction(data: Path, limit: int | None = None) -> Report:
             item["authors_f1"] = round(
                 scoring.set_f1(row.get("authors") or [], got.authors if got else ()), 4
             )
+            if row.get("topics"):  # fundus' topics: the publisher's tags, as its parser read them
+                item["tags_f1"] = round(scoring.set_f1(row["topics"], got.tags if got else ()), 4)
+            item["has_image"] = got is not None and got.image_url is not None
+            item["has_modified"] = got is not None and got.modified_at is not None
         items.append(item)
     summary: dict[str, Any] = {
         "pages": len(items),
@@ -126,6 +130,10 @@ def evaluate_extraction(data: Path, limit: int | None = None) -> Report:
         summary["title_exact"] = mean(float(i["title_ok"]) for i in items)
         summary["date_same_day"] = mean(float(i["date_ok"]) for i in dated) if dated else 0.0
         summary["authors_f1"] = mean(i["authors_f1"] for i in items)
+        tagged = [i["tags_f1"] for i in items if "tags_f1" in i]
+        summary["tags_f1"] = mean(tagged) if tagged else 0.0
+        summary["with_image"] = mean(float(i["has_image"]) for i in items)
+        summary["with_modified"] = mean(float(i["has_modified"]) for i in items)
     return Report(f"extraction {data.name}", summary, items)
 
 

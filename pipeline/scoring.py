@@ -53,12 +53,23 @@ def _fold(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
+# Typographic apostrophes and quotation marks and their ASCII forms: the same title
+# whichever a page's og:title, <h1> or JSON-LD happens to use.
+_QUOTES = str.maketrans("‘’‚‛“”„‟", "''''\"\"\"\"")
+
+
+def _title_form(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    # Invisible format characters (soft hyphen, zero-width space) are hints to the
+    # renderer, not text.
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return " ".join(text.split())
+
+
 def same_title(expected: str, got: str | None) -> bool:
-    """Exact match after Unicode normalisation and whitespace collapsing (case kept)."""
-    norm = unicodedata.normalize("NFKC", expected)
-    return got is not None and " ".join(norm.split()) == " ".join(
-        unicodedata.normalize("NFKC", got).split()
-    )
+    """Exact match after Unicode normalisation and whitespace collapsing (case kept);
+    curly and straight quotes count as the same, invisible format characters as none."""
+    return got is not None and _title_form(expected) == _title_form(got)
 
 
 def same_day(expected: str, got_utc: str | None, got_local: str | None = None) -> bool:

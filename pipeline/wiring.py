@@ -20,7 +20,6 @@ from transforms.core.http import AddressPolicy, HttpConfig
 from transforms.core.state import SEEN_FILE, StateUpdate
 from transforms.dedup import DeduplicateArticles, DeduplicateUrls
 from transforms.entities import TagEntities
-from transforms.extract import ExtractArticles
 from transforms.fetch import ARTICLE_CONTENT_TYPES, FetchArticles
 from transforms.language import DetectLanguage
 from transforms.pubsub import FEEDS, PublishArticles, ReadSubmissions
@@ -72,11 +71,11 @@ def build(
     settle_s = config.dedup_settle_s if config.streaming else None
     ttl_s = config.dedup_ttl_s
     unique = entries | "DeduplicateUrls" >> DeduplicateUrls(settle_s, ttl_s)
+    # Fetching extracts each page in the same step: raw HTML never becomes an element.
     fetched = unique[MAIN] | "FetchArticles" >> FetchArticles(
-        article_http, config.obey_robots, config.pacing, state_dir
+        article_http, config.obey_robots, config.pacing, state_dir, config.extraction_timeout_s
     )
-    extracted = fetched[MAIN] | "ExtractArticles" >> ExtractArticles(config.extraction_timeout_s)
-    distinct = extracted[MAIN] | "DeduplicateArticles" >> DeduplicateArticles(
+    distinct = fetched[MAIN] | "DeduplicateArticles" >> DeduplicateArticles(
         config.near_duplicate_distance, settle_s, ttl_s
     )
     languages = distinct[MAIN] | "DetectLanguage" >> DetectLanguage()
@@ -88,7 +87,6 @@ def build(
         DEAD_LETTERS: (
             read[DEAD_LETTER],
             fetched[DEAD_LETTER],
-            extracted[DEAD_LETTER],
             languages[DEAD_LETTER],
             tagged[DEAD_LETTER],
         )

@@ -90,10 +90,16 @@ class Article:
     entry_url: str
     final_url: str
     schema_version: int = SCHEMA_VERSION
+    # Added after the first release, so with defaults: code that builds an Article
+    # without them keeps working.
+    modified_at: str | None = None
+    tags: tuple[str, ...] = ()
+    image_url: str | None = None
 
     def to_row(self) -> dict[str, Any]:
         row = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         row["authors"] = list(self.authors)
+        row["tags"] = list(self.tags)
         row["entities"] = [e.to_row() for e in self.entities]
         return row
 

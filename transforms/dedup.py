@@ -1,13 +1,14 @@
 """DeduplicateUrls (before fetching) and DeduplicateArticles (after extraction).
 
-Both rest on one stateful mechanism, `SettleThenJudgeFn`: per key it buffers what
-arrives for a short settle period, then judges the buffered items in publication order
-against what the key already kept, and keeps the originals for a time-to-live (state and
-timers, so memory stays bounded however long a streaming job runs). In a batch run the
-settle timer fires only after the stage has seen all its input, so the earliest-published
-copy is the original whatever order elements arrived in. In streaming, copies that arrive
-within the settle period are ordered the same way; a copy arriving later than that is
-judged against what was already written (a record cannot be taken back).
+Both rest on one mechanism, `judge_per_key`: per key, items are judged in publication
+order against the originals the key kept before them. In a bounded run that is a
+`GroupByKey` of the whole input, so the earliest-published copy is the original whatever
+order elements arrived in, and no state is written (the FnApiRunner's state cache sizes
+every value it caches, ~1 ms a write: it cost half of a run's CPU). In streaming,
+`SettleThenJudgeFn` buffers what arrives for a short settle period in state, orders it
+the same way, and keeps the originals for a time-to-live (state and timers, so memory
+stays bounded however long the job runs); a copy arriving later than the settle period
+is judged against what was already written (a record cannot be taken back).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import apache_beam as beam
@@ -38,26 +39,37 @@ from transforms.core.sanitize import MAX_NAME_CHARS, safe_url
 from transforms.core.text import safe_line
 
 
+def judge_in_order(
+    items: Iterable[Any],
+    kept: list[Any],
+    judge: Callable[[Any, list[Any]], Verdict],
+    order_key: Callable[[Any], Any],
+) -> Iterator[tuple[Any, Verdict]]:
+    """Each item's verdict, earliest first, against `kept`; originals are appended to it."""
+    for item in sorted(items, key=order_key):
+        verdict = judge(item, kept)
+        if verdict.duplicate_of_id is None:
+            kept.append(item)
+        yield item, verdict
+
+
 class SettleThenJudgeFn(beam.DoFn):
-    """Per key: buffer, then judge in order against kept originals; originals expire.
+    """Streaming, per key: buffer, then judge in order against kept originals, which expire.
 
     Input `(key, item)`; output `(item, verdict)` for every item, exactly once.
-    `settle_s=None` is for bounded runs: judging waits for the end of the input (an
-    event-time timer at the window's end) and nothing needs to expire.
     """
 
     PENDING = BagStateSpec("pending", PickleCoder())
     KEPT = BagStateSpec("kept", PickleCoder())  # (item, expires_at) of originals
     ARMED = ReadModifyWriteStateSpec("armed", PickleCoder())
     SETTLE = TimerSpec("settle", TimeDomain.REAL_TIME)
-    AT_END = TimerSpec("at_end", TimeDomain.WATERMARK)
     EXPIRE = TimerSpec("expire", TimeDomain.REAL_TIME)
 
     def __init__(
         self,
         judge: Callable[[Any, list[Any]], Verdict],
         order_key: Callable[[Any], Any],
-        settle_s: float | None,
+        settle_s: float,
         ttl_s: float,
     ) -> None:
         super().__init__()
@@ -69,21 +81,18 @@ class SettleThenJudgeFn(beam.DoFn):
     def process(
         self,
         element: tuple[str, Any],
-        window: Any = beam.DoFn.WindowParam,
         pending: Any = beam.DoFn.StateParam(PENDING),
         armed: Any = beam.DoFn.StateParam(ARMED),
         settle: Any = beam.DoFn.TimerParam(SETTLE),
-        at_end: Any = beam.DoFn.TimerParam(AT_END),
     ) -> None:
         pending.add(element[1])
         if armed.read():
             return
         armed.write(True)
-        if self._settle_s is None:
-            at_end.set(window.max_timestamp())
-        else:
-            settle.set(time.time() + self._settle_s)
+        settle.set(time.time() + self._settle_s)
 
+    # In the timer callbacks "now" is the time the timer was due (processing time on
+    # every runner; the TestStream's clock under test), not the wall clock.
     @on_timer(SETTLE)
     def _settled(
         self,
@@ -91,42 +100,27 @@ class SettleThenJudgeFn(beam.DoFn):
         kept_state: Any = beam.DoFn.StateParam(KEPT),
         armed: Any = beam.DoFn.StateParam(ARMED),
         expire: Any = beam.DoFn.TimerParam(EXPIRE),
+        due: Any = beam.DoFn.TimestampParam,
     ) -> Iterator[tuple[Any, Verdict]]:
-        yield from self._judge_pending(pending, kept_state, armed, expire)
-
-    @on_timer(AT_END)
-    def _input_ended(
-        self,
-        pending: Any = beam.DoFn.StateParam(PENDING),
-        kept_state: Any = beam.DoFn.StateParam(KEPT),
-        armed: Any = beam.DoFn.StateParam(ARMED),
-        expire: Any = beam.DoFn.TimerParam(EXPIRE),
-    ) -> Iterator[tuple[Any, Verdict]]:
-        yield from self._judge_pending(pending, kept_state, armed, expire)
-
-    def _judge_pending(
-        self, pending: Any, kept_state: Any, armed: Any, expire: Any
-    ) -> Iterator[tuple[Any, Verdict]]:
-        now = time.time()
-        items = sorted(pending.read(), key=self._order_key)
+        now = float(due)
+        items = list(pending.read())
         pending.clear()
         armed.clear()
-        kept = [(item, until) for item, until in kept_state.read() if until > now]
-        for item in items:
-            verdict = self._judge(item, [k for k, _ in kept])
-            if verdict.duplicate_of_id is None:
-                kept.append((item, now + self._ttl_s))
-            yield item, verdict
-        if self._settle_s is not None:  # bounded runs keep nothing beyond their input
-            self._rewrite(kept_state, kept, expire)
+        alive = [(item, until) for item, until in kept_state.read() if until > now]
+        kept = [item for item, _ in alive]
+        before = len(kept)
+        yield from judge_in_order(items, kept, self._judge, self._order_key)
+        alive += [(item, now + self._ttl_s) for item in kept[before:]]
+        self._rewrite(kept_state, alive, expire)
 
     @on_timer(EXPIRE)
     def _expire(
         self,
         kept_state: Any = beam.DoFn.StateParam(KEPT),
         expire: Any = beam.DoFn.TimerParam(EXPIRE),
+        due: Any = beam.DoFn.TimestampParam,
     ) -> None:
-        now = time.time()
+        now = float(due)
         self._rewrite(kept_state, [(i, u) for i, u in kept_state.read() if u > now], expire)
 
     @staticmethod
@@ -136,6 +130,40 @@ class SettleThenJudgeFn(beam.DoFn):
             kept_state.add(pair)
         if kept:
             expire.set(min(until for _, until in kept))
+
+
+class _JudgeGroups(beam.PTransform):
+    """Bounded runs: one group per key once the input has ended, nothing kept beyond it."""
+
+    def __init__(
+        self, judge: Callable[[Any, list[Any]], Verdict], order_key: Callable[[Any], Any]
+    ) -> None:
+        super().__init__()
+        self._judge = judge
+        self._order_key = order_key
+
+    def expand(self, keyed: beam.PCollection) -> beam.PCollection:
+        judge, order_key = self._judge, self._order_key
+        return (
+            keyed
+            | "GroupByKey" >> beam.GroupByKey()
+            | "JudgeGroup"
+            >> beam.FlatMap(lambda group: judge_in_order(group[1], [], judge, order_key))
+        )
+
+
+def judge_per_key(
+    judge: Callable[[Any, list[Any]], Verdict],
+    order_key: Callable[[Any], Any],
+    settle_s: float | None,
+    ttl_s: float,
+) -> beam.PTransform:
+    """`(key, item)` -> `(item, verdict)` for every item, exactly once: grouped in a
+    bounded run (`settle_s=None`), `SettleThenJudgeFn` in streaming (whose step keeps
+    its label, so a running job's state still matches on update)."""
+    if settle_s is None:
+        return _JudgeGroups(judge, order_key)
+    return beam.ParDo(SettleThenJudgeFn(judge, order_key, settle_s, ttl_s))
 
 
 def _judge_url(entry: FeedEntry, kept: list[FeedEntry]) -> Verdict:
@@ -183,9 +211,7 @@ class DeduplicateUrls(beam.PTransform):
             entries
             | "KeyByArticleId" >> beam.Map(lambda e: (e.article_id, e))
             | "KeepFirstPerUrl"
-            >> beam.ParDo(
-                SettleThenJudgeFn(_judge_url, FeedEntry.order_key, self._settle_s, self._ttl_s)
-            )
+            >> judge_per_key(_judge_url, FeedEntry.order_key, self._settle_s, self._ttl_s)
         )
         split = judged | "SplitUrlVerdicts" >> beam.ParDo(_SplitUrlVerdictFn()).with_outputs(
             DUPLICATE, main=MAIN
@@ -225,54 +251,62 @@ class _ProbeArticleFn(beam.DoFn):
             yield pvalue.TaggedOutput("probes", (key, probe))
 
 
+def _resolve(parts: list[tuple[str, Any]]) -> tuple[Article, Verdict] | None:
+    """The article and its verdict once every bucket it was probed in has answered."""
+    articles = [p for kind, p in parts if kind == _ARTICLE]
+    verdicts = [p for kind, p in parts if kind == _VERDICT]
+    if articles and len(verdicts) >= articles[0][1]:
+        return articles[0][0], dedup.resolve(verdicts)
+    return None
+
+
+def _give_up(parts: list[tuple[str, Any]]) -> Iterator[Any]:
+    # A verdict never came (a lost bucket element): keep the article rather than lose it.
+    for kind, payload in parts:
+        if kind == _ARTICLE:
+            counter("dedup.incomplete_kept").inc()
+            yield from _emit(payload[0], Verdict(payload[0].article_id))
+
+
+class _ResolveGroupFn(beam.DoFn):
+    """Bounded runs: an article grouped with its buckets' verdicts -> article or duplicate."""
+
+    def process(self, group: tuple[str, Iterable[tuple[str, Any]]]) -> Iterator[Any]:
+        parts = list(group[1])
+        resolved = _resolve(parts)
+        yield from _emit(*resolved) if resolved else _give_up(parts)
+
+
 class _ResolveArticleFn(beam.DoFn):
-    """Joins an article with its buckets' verdicts; emits it as article or duplicate."""
+    """Streaming: joins an article with its buckets' verdicts as they come; emits it as
+    article or duplicate, or keeps it when the guard expires first."""
 
     PARTS = BagStateSpec("parts", PickleCoder())
     GUARD = TimerSpec("guard", TimeDomain.REAL_TIME)
-    GUARD_AT_END = TimerSpec("guard_at_end", TimeDomain.WATERMARK)
 
-    def __init__(self, guard_s: float | None) -> None:
+    def __init__(self, guard_s: float) -> None:
         super().__init__()
-        self._guard_s = guard_s  # None: bounded run, the guard fires at the input's end
+        self._guard_s = guard_s
 
     def process(
         self,
         element: tuple[str, tuple[str, Any]],
-        window: Any = beam.DoFn.WindowParam,
         parts: Any = beam.DoFn.StateParam(PARTS),
         guard: Any = beam.DoFn.TimerParam(GUARD),
-        guard_at_end: Any = beam.DoFn.TimerParam(GUARD_AT_END),
     ) -> Iterator[Any]:
         parts.add(element[1])
-        collected = list(parts.read())
-        articles = [p for kind, p in collected if kind == _ARTICLE]
-        verdicts = [p for kind, p in collected if kind == _VERDICT]
-        if articles and len(verdicts) >= articles[0][1]:
+        resolved = _resolve(list(parts.read()))
+        if resolved:
             parts.clear()
-            yield from _emit(articles[0][0], dedup.resolve(verdicts))
-        elif self._guard_s is None:
-            guard_at_end.set(window.max_timestamp())
+            yield from _emit(*resolved)
         else:
             guard.set(time.time() + self._guard_s)
 
-    @on_timer(GUARD_AT_END)
-    def _input_ended(self, parts: Any = beam.DoFn.StateParam(PARTS)) -> Iterator[Any]:
-        yield from self._give_up(parts)
-
     @on_timer(GUARD)
     def _guard_expired(self, parts: Any = beam.DoFn.StateParam(PARTS)) -> Iterator[Any]:
-        yield from self._give_up(parts)
-
-    @staticmethod
-    def _give_up(parts: Any) -> Iterator[Any]:
-        # A verdict never came (a lost bucket element): keep the article rather than lose it.
         collected = list(parts.read())
         parts.clear()
-        for kind, payload in collected:
-            if kind == _ARTICLE:
-                counter("dedup.incomplete_kept").inc()
-                yield from _emit(payload[0], Verdict(payload[0].article_id))
+        yield from _give_up(collected)
 
 
 def _emit(article: Article, verdict: Verdict) -> Iterator[Any]:
@@ -312,17 +346,19 @@ class DeduplicateArticles(beam.PTransform):
             "probes", main=_ARTICLE
         )
         judge = functools.partial(dedup.judge, max_distance=self._max_distance)
-        guard_s = None if self._settle_s is None else self._settle_s + 600
         verdicts = (
             probed["probes"]
-            | "JudgeInBucket"
-            >> beam.ParDo(SettleThenJudgeFn(judge, Probe.order_key, self._settle_s, self._ttl_s))
+            | "JudgeInBucket" >> judge_per_key(judge, Probe.order_key, self._settle_s, self._ttl_s)
             | "KeyVerdictById" >> beam.Map(lambda pv: (pv[1].article_id, (_VERDICT, pv[1])))
         )
-        resolved = (
-            (probed[_ARTICLE], verdicts)
-            | "JoinVerdicts" >> beam.Flatten()
-            | "ResolveDuplicates"
-            >> beam.ParDo(_ResolveArticleFn(guard_s=guard_s)).with_outputs(DUPLICATE, main=MAIN)
+        joined = (probed[_ARTICLE], verdicts) | "JoinVerdicts" >> beam.Flatten()
+        resolver: beam.DoFn
+        if self._settle_s is None:
+            joined = joined | "GroupParts" >> beam.GroupByKey()
+            resolver = _ResolveGroupFn()
+        else:
+            resolver = _ResolveArticleFn(guard_s=self._settle_s + 600)
+        resolved = joined | "ResolveDuplicates" >> beam.ParDo(resolver).with_outputs(
+            DUPLICATE, main=MAIN
         )
         return {MAIN: resolved[MAIN], DUPLICATE: resolved[DUPLICATE]}

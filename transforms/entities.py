@@ -1,7 +1,8 @@
 """TagEntities: spaCy NER through Beam's RunInference, merged per article.
 
 RunInference loads the model once per worker process (shared across threads), batches
-articles for `nlp.pipe`, and records inference metrics. Only English articles are
+articles for `nlp.pipe`, and records inference metrics. The model itself lives in a child
+process with a single thread (see `SpacyNerModelHandler`). Only English articles are
 tagged: the installed model is English, and on other languages it mostly invents
 entities. Those records say so with `ner_model = null`.
 """
@@ -9,6 +10,7 @@ entities. Those records say so with `ner_model = null`.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -23,20 +25,41 @@ from apache_beam.ml.inference.base import (
 from schemas.records import Article, Entity
 from transforms.common import DEAD_LETTER, MAIN, article_dead_letter, counter
 from transforms.core import entities
+from transforms.core.isolate import IsolatedWorker, IsolationError
 
 STAGE = "entities"
 TAGGED_LANGUAGES = frozenset({"en"})
+# A batch of 32 average articles takes ~1.2 s, a 100k-character text ~1 s; only a hung
+# child comes near this.
+NER_TIMEOUT_S = 600.0
+
+_Tagged = tuple[str, list[list[Entity]]]
 
 
 class SpacyNerModelHandler(ModelHandler):
-    """texts -> list[Entity] per text, or the exception that text raised."""
+    """texts -> list[Entity] per text, or the exception that text raised.
+
+    The "model" is a child process that holds spaCy (`entities.tag_entities_here`). Why:
+    spaCy's NER loop takes the GIL back for every look at a parser state, and in a process
+    with more than one thread (every Beam worker) each of those is an atomic lock
+    operation; a spawned child with one thread, and one BLAS thread, tags the same
+    entities for ~30 % less CPU (docs/PERFORMANCE.md).
+    """
 
     def __init__(self, batch_size: int = 32) -> None:
         super().__init__()
         self._batch_size = batch_size
 
     def load_model(self) -> Any:
-        return entities.load_ner_model()
+        # Read by the child's libraries as they load, so that it keeps one thread: no BLAS
+        # thread pool in numpy, no jemalloc background thread in pyarrow (Beam imports it).
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        os.environ.setdefault("JE_ARROW_MALLOC_CONF", "background_thread:false")
+        worker: IsolatedWorker[_Tagged] = IsolatedWorker(
+            entities.tag_entities_here, timeout_s=NER_TIMEOUT_S, name="ner"
+        )
+        worker.call([], 1)  # start the child and load the model now, not in the first batch
+        return worker
 
     def run_inference(
         self,
@@ -44,16 +67,19 @@ class SpacyNerModelHandler(ModelHandler):
         model: Any,
         inference_args: dict[str, Any] | None = None,
     ) -> Iterable[PredictionResult]:
+        worker: IsolatedWorker[_Tagged] = model
+        model_name = ""
         try:
-            tagged: list[Any] = list(entities.tag_entities(model, batch, self._batch_size))
-        except Exception:  # noqa: BLE001 - isolate the text that fails, below
+            model_name, found = worker.call(list(batch), self._batch_size)
+            tagged: list[Any] = list(found)
+        except IsolationError:  # isolate the text that fails, below
             tagged = []
             for text in batch:
                 try:
-                    tagged.append(entities.tag_entities(model, [text], 1)[0])
-                except Exception as err:  # noqa: BLE001 - becomes this article's dead letter
+                    model_name, (one,) = worker.call([text], 1)
+                    tagged.append(one)
+                except IsolationError as err:  # becomes this article's dead letter
                     tagged.append(err)
-        model_name = entities.model_id(model)
         return [
             PredictionResult(example=text, inference=result, model_id=model_name)
             for text, result in zip(batch, tagged, strict=True)
@@ -69,8 +95,8 @@ class SpacyNerModelHandler(ModelHandler):
 class _AttachEntitiesFn(beam.DoFn):
     def process(self, element: tuple[Article, PredictionResult]) -> Iterator[Any]:
         article, result = element
-        if isinstance(result.inference, Exception):
-            yield article_dead_letter(STAGE, "ner_error", result.inference, article)
+        if isinstance(result.inference, IsolationError):  # ner_error, ner_timeout, ner_crashed
+            yield article_dead_letter(STAGE, result.inference.reason, result.inference, article)
             return
         found: list[Entity] = result.inference
         counter("entities.tagged_articles").inc()

@@ -1,14 +1,17 @@
-"""ExtractArticles: main text and metadata of each fetched page, as an Article record."""
+"""Main text and metadata of each fetched page, as an Article record (run by FetchArticles)."""
 
 from __future__ import annotations
 
+import collections
+import queue
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-import apache_beam as beam
+from apache_beam.pvalue import TaggedOutput
 
 from schemas.records import Article
-from transforms.common import DEAD_LETTER, MAIN, counter, entry_dead_letter
+from transforms.common import counter, entry_dead_letter
 from transforms.core.elements import FetchedPage
 from transforms.core.extract import Extraction, extract_article
 from transforms.core.http import redact_url
@@ -60,61 +63,104 @@ def build_article(page: FetchedPage, extraction: Extraction) -> Article:
             description=extraction.description,
             entry_url=entry.entry_url,
             final_url=page.final_url,
+            modified_at=extraction.modified_at,
+            tags=extraction.tags,
+            image_url=extraction.image_url,
         )
     )
 
 
-class ExtractArticleFn(beam.DoFn):
-    """Extraction runs in a child process (transforms.core.isolate) that is killed when a
-    page takes longer than `timeout_s`: `extraction_timeout`, and the next page gets a
-    fresh child."""
+class PageExtractor:
+    """Extracts pages in `processes` child processes (transforms.core.isolate), in order.
 
-    def __init__(self, timeout_s: float) -> None:
-        super().__init__()
+    A child is killed when a page takes longer than `timeout_s` (`extraction_timeout`) and
+    the next page gets a fresh one. The fetch DoFn owns it (`start()` in its `setup()`) and
+    hands each page over as soon as it is fetched, so raw HTML (~120 KiB a page) never
+    becomes an element: a bounded run would otherwise hold every page in memory between
+    two steps, and pickle each one between processes. With two children, extraction
+    overlaps the next fetches and itself, so it uses both cores of a small machine even
+    in the step the runner keeps on one worker (it is stateful: keyed by host).
+
+    `submit` returns the results of earlier pages once every child is busy, `drain` the
+    rest; each comes back once, in order, with the `tag` it was submitted with.
+    """
+
+    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, processes: int = 2) -> None:
         self._timeout_s = timeout_s
-        self._worker: IsolatedWorker[Extraction] | None = None
-
-    def setup(self) -> None:
-        self._worker = IsolatedWorker(
-            extract_article,
-            timeout_s=self._timeout_s,
-            name="extraction",
-            memory_limit_bytes=MEMORY_LIMIT_BYTES,
+        self._processes = processes
+        self._idle: queue.SimpleQueue[IsolatedWorker[Extraction]] | None = None
+        self._workers: list[IsolatedWorker[Extraction]] = []
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: collections.deque[tuple[FetchedPage, Any, Future[Extraction]]] = (
+            collections.deque()
         )
-        self._worker.start()
 
-    def teardown(self) -> None:
-        if self._worker is not None:
-            self._worker.close()
+    def start(self) -> None:
+        self._workers = [
+            IsolatedWorker(
+                extract_article,
+                timeout_s=self._timeout_s,
+                name="extraction",
+                memory_limit_bytes=MEMORY_LIMIT_BYTES,
+            )
+            for _ in range(self._processes)
+        ]
+        self._pool = ThreadPoolExecutor(self._processes, thread_name_prefix="extraction")
+        # Started side by side: each child spends a second or two on its imports.
+        list(self._pool.map(IsolatedWorker.start, self._workers))
+        self._idle = queue.SimpleQueue()
+        for worker in self._workers:
+            self._idle.put(worker)
 
-    def process(self, page: FetchedPage) -> Iterator[Any]:
-        assert self._worker is not None
-        entry = page.entry
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        for worker in self._workers:
+            worker.close()
+        self._pending.clear()
+
+    def submit(self, page: FetchedPage, tag: Any) -> list[tuple[Any, Article | TaggedOutput]]:
+        assert self._pool is not None
+        self._pending.append((page, tag, self._pool.submit(self._call, page)))
+        done = []
+        while len(self._pending) > self._processes:
+            done.append(self._result(*self._pending.popleft()))
+        return done
+
+    def drain(self) -> Iterator[tuple[Any, Article | TaggedOutput]]:
+        while self._pending:
+            yield self._result(*self._pending.popleft())
+
+    def discard(self) -> None:
+        """Forgets pages of an abandoned bundle (their children finish, then serve again)."""
+        self._pending.clear()
+
+    def _call(self, page: FetchedPage) -> Extraction:
+        # In a pool thread: only the child call, so metrics and records stay on the
+        # DoFn's thread (Beam's metrics container is per thread).
+        assert self._idle is not None
+        worker = self._idle.get()
         try:
-            extraction = self._worker.call(
+            entry = page.entry
+            return worker.call(
                 page.html,
                 page.final_url,
                 feed_title=entry.title,
                 feed_summary=entry.summary,
                 feed_published=entry.published_at,
             )
+        finally:
+            self._idle.put(worker)
+
+    @staticmethod
+    def _result(
+        page: FetchedPage, tag: Any, future: Future[Extraction]
+    ) -> tuple[Any, Article | TaggedOutput]:
+        """The page's Article, or an `extract` dead letter."""
+        try:
+            extraction = future.result()
         except IsolationError as err:
-            yield entry_dead_letter(STAGE, err.reason, err.message, entry)
-            return
+            return tag, entry_dead_letter(STAGE, err.reason, err.message, page.entry)
         article = build_article(page, extraction)
         counter(f"articles.extracted.{article.extraction}").inc()
-        yield article
-
-
-class ExtractArticles(beam.PTransform):
-    """FetchedPage -> Article (main) and dead letters."""
-
-    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
-        super().__init__()
-        self._timeout_s = timeout_s
-
-    def expand(self, pages: beam.PCollection) -> dict[str, beam.PCollection]:
-        results = pages | "Extract" >> beam.ParDo(ExtractArticleFn(self._timeout_s)).with_outputs(
-            DEAD_LETTER, main=MAIN
-        )
-        return {MAIN: results[MAIN], DEAD_LETTER: results[DEAD_LETTER]}
+        return tag, article

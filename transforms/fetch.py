@@ -1,9 +1,9 @@
-"""FetchArticles: each unique entry's page, fetched safely and decoded by us."""
+"""FetchArticles: each unique entry's page, fetched safely, decoded by us and extracted."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 import apache_beam as beam
 from apache_beam import coders, pvalue
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
+from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.common import (
     STATE,
@@ -33,6 +34,7 @@ from transforms.core.politeness import HOST_LOCKS, PacingPolicy
 from transforms.core.polling import retry_after_seconds
 from transforms.core.robots import RobotsCache
 from transforms.core.state import StateUpdate, load_host_times, load_map
+from transforms.extract import DEFAULT_TIMEOUT_S, PageExtractor
 
 STAGE = "fetch"
 ARTICLE_CONTENT_TYPES = ("text/html", "application/xhtml+xml")
@@ -43,7 +45,9 @@ HOST_NOT_BEFORE = ReadModifyWriteStateSpec("not_before", coders.FloatCoder())
 
 class FetchArticleFn(beam.DoFn):
     """Keyed by host: one request at a time per host, ``PacingPolicy`` delays between them
-    (raised by robots.txt ``Crawl-delay``, by ``Retry-After`` on 429/503)."""
+    (raised by robots.txt ``Crawl-delay``, by ``Retry-After`` on 429/503). Each fetched
+    page is extracted here, after the host's turn (``PageExtractor``): the raw HTML never
+    becomes an element."""
 
     def __init__(
         self,
@@ -51,17 +55,20 @@ class FetchArticleFn(beam.DoFn):
         obey_robots: bool,
         pacing: PacingPolicy,
         state_dir: str | None,
+        extraction_timeout_s: float,
     ) -> None:
         super().__init__()
         self._http_config = http_config
         self._obey_robots = obey_robots
         self._pacing = pacing
         self._state_dir = state_dir
+        self._extractor = PageExtractor(extraction_timeout_s)
         self._client: HttpClient | None = None
         self._robots: RobotsCache | None = None
         self._saved_hosts: dict[str, float] = {}
 
     def setup(self) -> None:
+        self._extractor.start()
         self._client = HttpClient(self._http_config)
         if self._obey_robots:
             self._robots = RobotsCache(self._client)
@@ -72,13 +79,22 @@ class FetchArticleFn(beam.DoFn):
                 self._robots.preload(load_map(directory, "robots"))
 
     def teardown(self) -> None:
+        self._extractor.close()
         if self._client is not None:
             self._client.close()
+
+    def start_bundle(self) -> None:
+        self._extractor.discard()
+
+    def finish_bundle(self) -> Iterator[Any]:
+        yield from _windowed(self._extractor.drain())
 
     def process(
         self,
         keyed: tuple[str, FeedEntry],
         host_not_before: Any = beam.DoFn.StateParam(HOST_NOT_BEFORE),
+        timestamp: Any = beam.DoFn.TimestampParam,
+        window: Any = beam.DoFn.WindowParam,
     ) -> Iterator[Any]:
         assert self._client is not None
         host, entry = keyed
@@ -105,7 +121,11 @@ class FetchArticleFn(beam.DoFn):
                     STATE, StateUpdate("hosts", host, {"not_before": done + wait}, done)
                 )
             )
-        yield from outputs
+        for output in outputs:
+            if isinstance(output, FetchedPage):
+                yield from _windowed(self._extractor.submit(output, (timestamp, window)))
+            else:
+                yield output
 
     def _fetch(self, entry: FeedEntry) -> tuple[list[Any], float | None, float | None]:
         """(outputs, robots Crawl-delay, host wait asked by a 429/503) for one entry,
@@ -156,9 +176,19 @@ class FetchArticleFn(beam.DoFn):
             yield pvalue.TaggedOutput(STATE, StateUpdate("robots", key, saved, time.time()))
 
 
+def _windowed(results: Iterable[tuple[Any, Any]]) -> Iterator[Any]:
+    # Extraction results come back later than their element: each keeps its own
+    # element's timestamp and window.
+    for (timestamp, window), output in results:
+        if isinstance(output, pvalue.TaggedOutput):
+            yield pvalue.TaggedOutput(output.tag, WindowedValue(output.value, timestamp, [window]))
+        else:
+            yield WindowedValue(output, timestamp, [window])
+
+
 class FetchArticles(beam.PTransform):
-    """FeedEntry -> FetchedPage (main), dead letters and state updates (robots.txt cache,
-    host slow-downs)."""
+    """FeedEntry -> Article (main), dead letters of the `fetch` and `extract` stages and
+    state updates (robots.txt cache, host slow-downs)."""
 
     def __init__(
         self,
@@ -166,9 +196,10 @@ class FetchArticles(beam.PTransform):
         obey_robots: bool,
         pacing: PacingPolicy,
         state_dir: str | None = None,
+        extraction_timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> None:
         super().__init__()
-        self._fn = FetchArticleFn(http_config, obey_robots, pacing, state_dir)
+        self._fn = FetchArticleFn(http_config, obey_robots, pacing, state_dir, extraction_timeout_s)
 
     def expand(self, entries: beam.PCollection) -> dict[str, beam.PCollection]:
         return by_host(entries, lambda e: e.entry_url, FeedEntry, self._fn, "Fetch", "SpreadPages")

@@ -9,9 +9,11 @@ import gzip
 
 import apache_beam as beam
 import pytest
+from apache_beam.pvalue import TaggedOutput
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
+from schemas.records import Article
 from tests.factories import entry
 from tests.hostile.conftest import http_config
 from tests.hostile.server import HostileServer, drip, endless, gzip_bomb, redirect, respond
@@ -22,7 +24,7 @@ from transforms.core.isolate import IsolatedWorker, IsolationError
 from transforms.core.language import UNDETERMINED, LanguageDetector
 from transforms.core.politeness import PacingPolicy
 from transforms.core.sanitize import MAX_TEXT_CHARS
-from transforms.extract import ExtractArticles, build_article
+from transforms.extract import PageExtractor, build_article
 from transforms.fetch import ARTICLE_CONTENT_TYPES, FetchArticles
 
 RUNNER = "FnApiRunner"
@@ -99,9 +101,9 @@ def test_row38_a_retried_extraction_yields_the_identical_record(
 
 
 def test_row39_poison_pages_become_dead_letters_and_the_stage_keeps_flowing() -> None:
-    """Row 39 (+ 20, 32): under ExtractArticles a non-text page, a pathological page and a
-    page full of NULs and secrets each end in exactly one place; the good page after
-    them is still extracted."""
+    """Row 39 (+ 20, 32): through the fetch step's PageExtractor a non-text page, a
+    pathological page and a page full of NULs and secrets each end in exactly one place;
+    the good page after them is still extracted."""
     secret = "https://alice:pw@n.example/nul?api_key=K3Y"
     pages = [
         page("https://n.example/poison", b"<html>bytes, not text</html>"),
@@ -113,36 +115,32 @@ def test_row39_poison_pages_become_dead_letters_and_the_stage_keeps_flowing() ->
     pages[3] = dataclasses.replace(
         pages[3], entry=dataclasses.replace(pages[3].entry, title=None, summary=None)
     )
-    with TestPipeline(runner=RUNNER) as p:
-        out = p | beam.Create(pages) | ExtractArticles(timeout_s=1.5)
-        assert_that(
-            out[MAIN]
-            | beam.Map(
-                lambda a: (a.entry_url, "\x00" in a.text or "\x01" in a.text or "\ufffe" in a.text)
-            ),
-            equal_to(
-                [
-                    ("https://n.example/nul?api_key=REDACTED", False),
-                    ("https://n.example/good", False),
-                ]
-            ),
-        )
-        assert_that(
-            out[DEAD_LETTER] | "Reasons" >> beam.Map(lambda d: (d.url, d.reason)),
-            equal_to(
-                [
-                    ("https://n.example/poison", "extraction_error"),
-                    ("https://n.example/slow", "extraction_timeout"),
-                    ("https://n.example/empty", "empty_extraction"),
-                ]
-            ),
-            label="dead letters",
-        )
+    extractor = PageExtractor(timeout_s=1.5)
+    extractor.start()
+    try:
+        results = [r for p in pages for r in extractor.submit(p, p.final_url)]
+        results += extractor.drain()
+    finally:
+        extractor.close()
+    # Two children work at once, yet each page comes back once, in order.
+    assert [tag for tag, _ in results] == [p.final_url for p in pages]
+    outputs = [output for _, output in results]
+    articles = [o for o in outputs if isinstance(o, Article)]
+    dead = [o for o in outputs if isinstance(o, TaggedOutput) and o.tag == DEAD_LETTER]
+    assert len(articles) + len(dead) == len(pages)
+    assert [
+        (a.entry_url, "\x00" in a.text or "\x01" in a.text or "\ufffe" in a.text) for a in articles
+    ] == [("https://n.example/nul?api_key=REDACTED", False), ("https://n.example/good", False)]
+    assert [(d.value.url, d.value.stage, d.value.reason) for d in dead] == [
+        ("https://n.example/poison", "extract", "extraction_error"),
+        ("https://n.example/slow", "extract", "extraction_timeout"),
+        ("https://n.example/empty", "extract", "empty_extraction"),
+    ]
 
 
 def test_every_hostile_fetch_ends_in_exactly_one_place(hostile: HostileServer) -> None:
-    """Rows 1, 3, 5, 8, 9, 11, 18 and 32 through FetchArticles and ExtractArticles
-    together: one record for the good page, one dead letter with the precise reason for
+    """Rows 1, 3, 5, 8, 9, 11, 18 and 32 through FetchArticles (which extracts each
+    page it fetched): one record for the good page, one dead letter with the precise reason for
     each hostile one, nothing lost, nothing crashed."""
     routes = {
         "/good": respond(body=PAGE.encode()),
@@ -161,13 +159,14 @@ def test_every_hostile_fetch_ends_in_exactly_one_place(hostile: HostileServer) -
     config = http_config(hostile, timeout_s=1.0, allowed_content_types=ARTICLE_CONTENT_TYPES)
     with TestPipeline(runner=RUNNER) as p:
         fetched = (
-            p | beam.Create(entries) | FetchArticles(config, False, PacingPolicy(min_delay_s=0))
+            p
+            | beam.Create(entries)
+            | FetchArticles(config, False, PacingPolicy(min_delay_s=0), extraction_timeout_s=1.5)
         )
-        extracted = fetched[MAIN] | ExtractArticles(timeout_s=1.5)
-        dead = (fetched[DEAD_LETTER], extracted[DEAD_LETTER]) | beam.Flatten()
-        assert_that(extracted[MAIN] | beam.Map(lambda a: a.url), equal_to([hostile.url("/good")]))
+        assert_that(fetched[MAIN] | beam.Map(lambda a: a.url), equal_to([hostile.url("/good")]))
         assert_that(
-            dead | "Reasons" >> beam.Map(lambda d: (d.url.rsplit("/", 1)[1], d.stage, d.reason)),
+            fetched[DEAD_LETTER]
+            | "Reasons" >> beam.Map(lambda d: (d.url.rsplit("/", 1)[1], d.stage, d.reason)),
             equal_to(
                 [
                     ("slow", "fetch", "timeout"),

@@ -1,9 +1,10 @@
-"""Tests of transforms/core/entities.py: mention cleaning, per-article merging, spaCy tagging."""
+"""Tests of transforms/core/entities.py (cleaning, merging, tagging) and the NER handler."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import spacy
@@ -21,6 +22,8 @@ from transforms.core.entities import (
     model_id,
     tag_entities,
 )
+from transforms.core.isolate import IsolationError
+from transforms.entities import SpacyNerModelHandler
 
 
 def mentions_in(text: str, *marked: tuple[str, str]) -> list[Mention]:
@@ -445,3 +448,52 @@ def test_batches_keep_order_and_truncate(
     (cut,) = tag_entities(nlp, [NEWS])
     assert all(e <= NEWS.index(" met") for ent in cut for _, e in ent.spans)
     assert "Moscow" not in {e.canonical for e in cut}
+
+
+def test_model_multiplies_with_numpy_not_blis(nlp: spacy.language.Language) -> None:
+    # The speed-up of docs/PERFORMANCE.md: tok2vec and the parser's lower layer use numpy.
+    ops = {
+        type(node.ops).__name__ + str(node.ops.use_blis)
+        for node in nlp.get_pipe("ner").model.walk()
+        if node.name in ("maxout", "precomputable_affine")
+    }
+    assert ops == {"NumpyOpsFalse"}
+
+
+# --- the Beam model handler: spaCy in a single-threaded child process ----------------------
+
+
+class _StubWorker:
+    """Stands in for the child: fails any call whose texts include "boom"."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def call(self, texts: list[str], batch_size: int) -> tuple[str, list[list[Entity]]]:
+        self.calls.append(texts)
+        if "boom" in texts:
+            raise IsolationError("ner_timeout", "no result within 600 s")
+        return "stub-1.0", [[Entity(t, "PER", t, 1, ((0, len(t)),))] for t in texts]
+
+
+def test_handler_isolates_the_text_that_fails() -> None:
+    worker = _StubWorker()
+    results = list(SpacyNerModelHandler(4).run_inference(["Ann", "boom", "Bo"], worker))
+    assert worker.calls == [["Ann", "boom", "Bo"], ["Ann"], ["boom"], ["Bo"]]
+    assert [r.inference[0].text for r in (results[0], results[2])] == ["Ann", "Bo"]
+    assert isinstance(results[1].inference, IsolationError)
+    assert results[1].inference.reason == "ner_timeout"
+    assert {r.model_id for r in results} == {"stub-1.0"}
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_child_tags_like_this_process_with_one_thread(nlp: spacy.language.Language) -> None:
+    worker = SpacyNerModelHandler(2).load_model()
+    try:
+        # One thread is the point of the child (see SpacyNerModelHandler).
+        assert len(list(Path(f"/proc/{worker.pid}/task").iterdir())) == 1
+        name, got = worker.call([NEWS, "Angela Merkel visited Paris."], 2)
+    finally:
+        worker.close()
+    assert name == model_id(nlp)
+    assert got == tag_entities(nlp, [NEWS, "Angela Merkel visited Paris."])

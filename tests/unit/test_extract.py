@@ -17,6 +17,8 @@ from transforms.core import extract as ex
 from transforms.core.extract import (
     Extraction,
     ExtractionError,
+    choose_authors,
+    choose_title,
     clean_paragraph,
     clean_text,
     clean_title,
@@ -31,6 +33,7 @@ from transforms.core.extract import (
     is_trailing_residue,
     normalize_text,
     parse_timestamp,
+    repair_mojibake,
     site_keys,
     split_authors,
     split_paragraphs,
@@ -82,7 +85,7 @@ def test_golden_page(page: Path) -> None:
     for field in FIELDS:
         got = getattr(result, field)
         want = expected[field]
-        if field == "authors":
+        if field in ("authors", "tags"):
             got = list(got)
         assert got == want, f"{page.stem}: field {field!r}"
 
@@ -348,6 +351,19 @@ def test_clean_text_all_steps() -> None:
     )
 
 
+def test_plain_paragraph_drops_list_markers_and_table_pipes() -> None:
+    assert ex.plain_paragraph("- Tickets cost the same as by day.") == (
+        "Tickets cost the same as by day."
+    )
+    assert ex.plain_paragraph("| 11:20 p.m. | Depot | | Mercy Hospital |") == (
+        "11:20 p.m. Depot Mercy Hospital"
+    )
+    # a dash or a pipe inside the text is not Markdown
+    assert ex.plain_paragraph("Fares - and times - stay.") == "Fares - and times - stay."
+    assert ex.plain_paragraph("A | B") == "A | B"
+    assert clean_text("- One.\n| a | b |\n|  |") == "One.\n\na b"
+
+
 def test_clean_title() -> None:
     sites = site_keys("Lesotho Times", url="https://lestimes.com/x")
     assert clean_title("Mining blasts shatter homes - Lesotho Times", sites) == (
@@ -373,6 +389,99 @@ def test_clean_title() -> None:
     assert clean_title("  ") is None
 
 
+def test_choose_title_cuts_to_the_headline_before_a_section_suffix() -> None:
+    sites = site_keys("Globalnews.ca", url="https://globalnews.ca/news/1")
+    meta = "Russia hits Kyiv with missiles - National | Globalnews.ca"
+    assert choose_title(meta, "Russia hits Kyiv with missiles", sites) == (
+        "Russia hits Kyiv with missiles"
+    )
+    hankook = site_keys("한국일보")
+    assert choose_title('"당규 개정" 불발-정치ㅣ한국일보', '"당규 개정" 불발', hankook) == (
+        '"당규 개정" 불발'
+    )
+    # more than a few words after the headline: a longer title, not furniture
+    longer = "Harbour closes - ferries to run from the north quay until the end of May"
+    assert choose_title(longer, "Harbour closes") == longer
+    assert choose_title("Brexit: what happens next", "Brexit") == "Brexit: what happens next"
+    # a metadata title that says something else is kept
+    assert choose_title("Ferry returns", "Night ferry back after two years") == "Ferry returns"
+    assert choose_title(None, "Night ferry back") == "Night ferry back"
+    assert choose_title(None, None) is None
+
+
+def test_choose_title_repairs_mojibake() -> None:
+    assert choose_title("Tarif jetzt fÃ¼r nur 5,99 Euro", None) == "Tarif jetzt für nur 5,99 Euro"
+
+
+def test_repair_mojibake_only_when_the_whole_text_round_trips() -> None:
+    assert repair_mojibake("Itâ€™s here") == "It’s here"
+    assert repair_mojibake("SÃO PAULO") == "SÃO PAULO"  # not valid UTF-8 underneath
+    assert repair_mojibake("Ã© 日本") == "Ã© 日本"  # not Windows-1252 text at all
+    assert repair_mojibake("für") == "für"
+
+
+def test_headline_and_authors_from_jsonld() -> None:
+    head = (
+        '<meta property="og:title" content="Lead pipes to go by 2029 - Local | Valley Courier">'
+        '<meta property="og:site_name" content="Valley Courier">'
+        '<meta name="author" content="Courier Media Group">'
+        '<script type="application/ld+json">{"@type": "NewsArticle", '
+        '"headline": "Lead pipes to go by 2029", "author": ['
+        '{"@type": "Person", "name": "Jonah Price &amp; Rosa Delgado"}, '
+        '{"@type": "Organization", "name": "dpa"}]}</script>'
+    )
+    result = extract_article(_article_page(*ARTICLE_PARAGRAPHS, head=head), "https://e.org/a")
+    assert result.title == "Lead pipes to go by 2029"
+    assert result.authors == ("Jonah Price", "Rosa Delgado", "dpa")
+
+
+def test_headline_from_microdata_meta_without_h1() -> None:
+    head = (
+        '<meta property="og:title" content="Lead pipes to go by 2029-Politik">'
+        '<meta itemprop="headline" content="Lead pipes to go by 2029">'
+    )
+    paras = "".join(f"<p>{p}</p>" for p in ARTICLE_PARAGRAPHS)
+    result = extract_article(_page(f"<article>{paras}</article>", head), "https://e.org/a")
+    assert result.title == "Lead pipes to go by 2029"
+
+
+def test_modified_tags_and_image_from_the_page() -> None:
+    head = (
+        '<meta property="og:image" content="/img/lead.jpg">'
+        '<meta property="article:modified_time" content="2026-04-08T10:00:00+02:00">'
+        '<meta property="article:tag" content="Water, Schools">'
+        '<meta property="article:tag" content="water">'
+        '<meta name="keywords" content="cheap flights, best deals">'
+    )
+    page = _article_page(*ARTICLE_PARAGRAPHS, head=head)
+    result = extract_article(page, "https://e.org/news/a")
+    assert result.modified_at == "2026-04-08T08:00:00Z"
+    assert result.tags == ("Water", "Schools")  # article:tag before the generic keywords
+    assert result.image_url == "https://e.org/img/lead.jpg"
+
+
+def test_tags_and_image_from_jsonld_and_bad_image_urls() -> None:
+    head = (
+        '<meta property="og:image" content="javascript:alert(1)">'
+        '<meta name="keywords" content="cheap flights">'
+        '<script type="application/ld+json">{"@type": "NewsArticle", '
+        '"keywords": ["Lead pipes", "Utilities"], "dateModified": "2026-04-08", '
+        '"image": [{"@type": "ImageObject", "url": "https://cdn.e.org/a.jpg"}]}</script>'
+    )
+    result = extract_article(_article_page(*ARTICLE_PARAGRAPHS, head=head), "https://e.org/a")
+    assert result.tags == ("Lead pipes", "Utilities")
+    assert result.image_url is None  # og:image is taken first, and it is no http(s) URL
+    assert result.modified_at is None  # a date without a time of day
+    bare = extract_article(_article_page(*ARTICLE_PARAGRAPHS), "https://e.org/a")
+    assert (bare.modified_at, bare.tags, bare.image_url) == (None, (), None)
+
+
+def test_headline_from_h1_without_jsonld() -> None:
+    head = '<meta property="og:title" content="Lead pipes to go by 2029 - Die Tageszeitung">'
+    result = extract_article(_article_page(*ARTICLE_PARAGRAPHS, head=head), "https://e.org/a")
+    assert result.title == "Lead pipes to go by 2029"
+
+
 # --------------------------------------------------------------------------------------
 # Authors
 
@@ -396,6 +505,40 @@ def test_split_authors() -> None:
     assert split_authors("Von Anna Berg; Updated 3 hours ago") == ("Anna Berg",)
     assert split_authors(None) == ()
     assert split_authors("") == ()
+
+
+def test_split_authors_splits_lists_of_full_names_only() -> None:
+    assert split_authors("Ann Lee, Bo Park Kim and Cy Diaz") == (
+        "Ann Lee",
+        "Bo Park Kim",
+        "Cy Diaz",
+    )
+    assert split_authors("Samya Kullab und Vasilisa Stepanenko") == (
+        "Samya Kullab",
+        "Vasilisa Stepanenko",
+    )
+    # "Surname, Given" and "Agency, Place" are one entry each
+    assert split_authors("Brazil, Rachel") == ("Brazil, Rachel",)
+    assert split_authors("AFP, MANILA") == ("AFP, MANILA",)
+    assert split_authors("신현주 기자; 松岡大地 記者") == ("신현주", "松岡大地")
+
+
+def test_choose_authors() -> None:
+    sites = site_keys("Der Spiegel", url="https://www.spiegel.de/a")
+    # JSON-LD names win over trafilatura's (which read the publisher's meta author tag)
+    assert choose_authors(["Rachel Riederer"], "Condé Nast; Rachel Riederer", sites) == (
+        "Rachel Riederer",
+    )
+    # agencies and the outlet itself count when the page declares them
+    assert choose_authors(["Paula Steiger", "SDA"], "Paula Steiger", sites) == (
+        "Paula Steiger",
+        "SDA",
+    )
+    assert choose_authors(["DER SPIEGEL"], None, sites) == ("DER SPIEGEL",)
+    # ... but a person trafilatura found beats a JSON-LD entry that is only the outlet
+    assert choose_authors(["Spiegel"], "Anna Berg; DER SPIEGEL", sites) == ("Anna Berg",)
+    assert choose_authors([], "Anna Berg; DER SPIEGEL", sites) == ("Anna Berg",)
+    assert choose_authors([], None, sites) == ()
 
 
 # --------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def detector() -> LanguageDetector:
         (
             "Министр иностранных дел встретился с коллегой в Тбилиси во вторник.",
             "ru",
-            PY3LANGID_ID,
+            LINGUA_ID,
         ),
         (
             "Dışişleri bakanı salı günü Tiflis'te mevkidaşıyla ticaret konusunu görüştü.",
@@ -47,6 +47,18 @@ def detector() -> LanguageDetector:
             "mi",
             LINGUA_ID,
         ),
+        # py3langid alone says Ukrainian.
+        ("Жду тебя завтра.", "ru", LINGUA_ID),
+        ("Vlada je u četvrtak objavila novi proračun za iduću godinu.", "hr", LINGUA_ID),
+        # Long text: lingua's edge is on short text only.
+        (
+            "Gradsko vijeće u srijedu raspravlja o novom tjednom rasporedu autobusa. Tko je "
+            "kriv za kašnjenja, pitaju putnici, a općina obećava odgovor do kraja mjeseca.",
+            "hr",
+            PY3LANGID_ID,
+        ),
+        # Latin-script Serbian: lingua's Serbian is Cyrillic only, so py3langid's answer stands.
+        ("Deca su videla mleko na stolu.", "sr", PY3LANGID_ID),
     ],
 )
 def test_detects(detector: LanguageDetector, text: str, language: str, detector_id: str) -> None:

