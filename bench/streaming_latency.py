@@ -130,7 +130,8 @@ class _Site:
         self._httpd.shutdown()
 
 
-def _titles(output: Path) -> set[str]:
+def written_titles(output: Path) -> set[str]:
+    """Titles of the article records written under `output`."""
     found: set[str] = set()
     for path in (output / "articles").glob("*.jsonl"):
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -157,13 +158,13 @@ def measure(items: int, poll_interval: float, seed: int = 0) -> dict[str, Any]:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
-            _wait(lambda: "item-0" in _titles(output), 120)
+            _wait(lambda: "item-0" in written_titles(output), 120)
             for n in range(1, items + 1):
                 time.sleep(rng.uniform(0, poll_interval))  # land anywhere in the cycle
                 slug = f"item-{n}"
                 site.add(slug)
                 added = time.monotonic()
-                if not _wait(lambda s=slug: s in _titles(output), poll_interval * 3 + 60):
+                if not _wait(lambda s=slug: s in written_titles(output), poll_interval * 3 + 60):
                     raise RuntimeError(f"{slug} never arrived")
                 latencies.append(time.monotonic() - added)
         finally:

@@ -83,9 +83,11 @@ class LocalServer:
 class RawServer:
     """Accepts TCP connections on 127.0.0.1 and hands each to ``behaviour(conn, stop)``."""
 
+    scheme = "http"
+
     def __init__(self, behaviour: Callable[[socket.socket, threading.Event], None]) -> None:
         self.stop = threading.Event()
-        self.accepted = 0
+        self.connections = 0
         self._sock = socket.create_server(("127.0.0.1", 0))
         self._sock.settimeout(0.05)
         self.port = self._sock.getsockname()[1]
@@ -100,7 +102,7 @@ class RawServer:
                 continue
             except OSError:
                 return
-            self.accepted += 1
+            self.connections += 1
             threading.Thread(target=self._run, args=(conn,), daemon=True).start()
 
     def _run(self, conn: socket.socket) -> None:
@@ -111,8 +113,8 @@ class RawServer:
         finally:
             conn.close()
 
-    def url(self, path: str = "/", scheme: str = "http") -> str:
-        return f"{scheme}://127.0.0.1:{self.port}{path}"
+    def url(self, path: str = "/", host: str = "127.0.0.1", scheme: str | None = None) -> str:
+        return f"{scheme or self.scheme}://{host}:{self.port}{path}"
 
     def close(self) -> None:
         self.stop.set()

@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.loopback import RawServer
+
 
 @dataclass(frozen=True)
 class Request:
@@ -36,60 +38,35 @@ class Request:
 Behaviour = Callable[[socket.socket, Request, threading.Event], None]
 
 
-class HostileServer:
+class HostileServer(RawServer):
     """Listens on 127.0.0.1:0; ``routes[path]`` (query ignored) decides what happens."""
 
     def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.routes: dict[str, Behaviour] = {}
         self.requests: list[Request] = []
         self.hits: Counter[str] = Counter()
-        self.connections = 0
         self._tls = tls
-        self._stop = threading.Event()
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self._sock.settimeout(0.05)
-        self.port: int = self._sock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.scheme = "https" if tls else "http"
+        super().__init__(self._handle)
 
     def route(self, path: str, behaviour: Behaviour, host: str = "127.0.0.1") -> str:
         self.routes[path] = behaviour
         return self.url(path, host)
 
-    def url(self, path: str = "/", host: str = "127.0.0.1") -> str:
-        scheme = "https" if self._tls else "http"
-        return f"{scheme}://{host}:{self.port}{path}"
-
-    def close(self) -> None:
-        self._stop.set()
-        self._sock.close()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        try:
-            if self._tls is not None:
-                conn.settimeout(5)
-                conn = self._tls.wrap_socket(conn, server_side=True)
+    def _handle(self, conn: socket.socket, stop: threading.Event) -> None:
+        # RawServer ignores OSError (ssl.SSLError is one): the client hanging up on us is
+        # the point of most tests.
+        if self._tls is not None:
+            conn.settimeout(5)
+            conn = self._tls.wrap_socket(conn, server_side=True)
+        with conn:  # the TLS socket, when there is one: RawServer closes the plain one
             request = _read_request(conn)
             if request is None:
                 return
             self.requests.append(request)
             self.hits[request.path] += 1
             behaviour = self.routes.get(request.path, respond(404, b"not found"))
-            behaviour(conn, request, self._stop)
-        except (OSError, ssl.SSLError):
-            pass  # the client hung up on us: that is the point of most tests
-        finally:
-            conn.close()
+            behaviour(conn, request, stop)
 
 
 def _read_request(conn: socket.socket) -> Request | None:

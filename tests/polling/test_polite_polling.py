@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from bench.streaming_latency import article_page
+from bench.streaming_latency import article_page, written_titles
 from pipeline.run import run
 from tests.polling.server import RecordingServer, Reply
 
@@ -245,11 +245,11 @@ def test_streaming_writes_a_new_item_while_running(server: RecordingServer, tmp_
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        assert wait_for(lambda: titles(output) == {"Story first"}, 30)
+        assert wait_for(lambda: written_titles(output) == {"Story first"}, 30)
         slugs.insert(0, "fresh")
         version["n"] = 2
         added = time.time()
-        assert wait_for(lambda: "Story fresh" in titles(output), 30)
+        assert wait_for(lambda: "Story fresh" in written_titles(output), 30)
         latency = time.time() - added
         assert proc.poll() is None, "the record must come while the pipeline runs"
         assert latency < 1 + 10 + 5  # one poll interval + 10 s, with slack for a slow CI
@@ -257,15 +257,6 @@ def test_streaming_writes_a_new_item_while_running(server: RecordingServer, tmp_
         proc.terminate()
         proc.wait(timeout=60)
     assert server.paths().count("/a/first") == 1
-
-
-def titles(output: Path) -> set[str]:
-    found: set[str] = set()
-    for path in (output / "articles").glob("*.jsonl"):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                found.add(json.loads(line)["title"])
-    return found
 
 
 def wait_for(check: Any, timeout_s: float) -> bool:
